@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Every gate CI runs, in order; keeps going after a failure so one run shows everything,
+# then prints one closing summary line and exits non-zero if any gate failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+venv=$root/.venv/bin
+export ANSIBLE_COLLECTIONS_PATH=$root/.venv/collections
+export PYTHONDONTWRITEBYTECODE=1
+
+passed=() failed=()
+gate() {  # gate NAME COMMAND...
+    local name=$1; shift
+    local t0=$SECONDS
+    echo "=== gate: $name"
+    if "$@"; then passed+=("$name"); echo "=== $name: ok ($((SECONDS - t0)) s)"
+    else failed+=("$name"); echo "=== $name: FAILED ($((SECONDS - t0)) s)"; fi
+}
+
+# ansible-test only works from a tree laid out as ansible_collections/<ns>/<name>.
+sanity() {
+    local tmp; tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' RETURN
+    local dest=$tmp/ansible_collections/fleet/kdump
+    mkdir -p "$dest"
+    git ls-files -z -co --exclude-standard | xargs -0 cp --parents -t "$dest"
+    (cd "$dest" && git init -q && git add -A && "$venv/ansible-test" sanity --venv --python 3.12 --color no)
+}
+
+build() {
+    rm -rf build && "$venv/ansible-galaxy" collection build --output-path build/ --force
+}
+
+gate unit "$venv/pytest" -q
+gate sanity sanity
+gate ansible-lint "$venv/ansible-lint" -q
+gate docs-lint "$venv/antsibull-docs" lint-collection-docs --plugin-docs --skip-rstcheck .
+gate changelog "$venv/antsibull-changelog" lint
+gate build build
+if [[ ${FLEET_KDUMP_SKIP_E2E:-0} != 1 && -x lab/e2e ]]; then
+    gate e2e lab/e2e
+fi
+
+echo "gates passed: ${passed[*]:-none}"
+((${#failed[@]})) && echo "gates failed: ${failed[*]}"
+echo "summary: ${#passed[@]} passed, ${#failed[@]} failed"
+((${#failed[@]} == 0))
