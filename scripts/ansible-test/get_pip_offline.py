@@ -17,4 +17,6 @@ ensurepip.bootstrap()
 # ensurepip points PIP_CONFIG_FILE at /dev/null; the real install needs the machine's index config.
 os.environ.clear()
 os.environ.update(saved)
-sys.exit(subprocess.call([sys.executable, '-m', 'pip', 'install'] + sys.argv[1:]))
+# --no-setuptools/--no-wheel are get-pip's own flags (it would otherwise add those packages): drop them.
+args = [arg for arg in sys.argv[1:] if arg not in ('--no-setuptools', '--no-wheel')]
+sys.exit(subprocess.call([sys.executable, '-m', 'pip', 'install'] + args))
