@@ -1,0 +1,343 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""The one parser of the kernel's crashkernel= parameter.
+
+It follows Linux 6.x kernel/crash_core.c (parse_crashkernel_mem, parse_crashkernel_simple,
+parse_crashkernel_suffix, get_last_crashkernel) and lib/cmdline.c memparse character by character,
+so that a prediction made here matches what the kernel reserves at boot. Pure functions only:
+the controller-side filter and the target-side modules both import this file.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+
+PREFIX = 'crashkernel='
+SUFFIXES = ('high', 'low')
+SZ_128M = 128 << 20
+_U64 = (1 << 64) - 1
+_UNITS = 'KMGTPE'
+_HEX = '0123456789abcdef'
+
+Reservation = collections.namedtuple('Reservation', ['size', 'offset', 'suffix'])
+Reservation.__doc__ = """Result of parsing one crashkernel= value.
+
+size: bytes the value asks for (0 when no range matched); offset: the @offset (0 = automatic placement);
+suffix: None, 'high' or 'low'."""
+
+
+class CrashkernelError(ValueError):
+    """A crashkernel= value the kernel rejects (it then reserves nothing)."""
+
+
+def _digit(char):
+    """Value of one ASCII hex digit, 99 for anything else (the kernel knows no other digits)."""
+    index = _HEX.find(char.lower()) if len(char) == 1 else -1
+    return 99 if index == -1 else index
+
+
+def _strtoull(text, pos):
+    """simple_strtoull(text + pos, &end, 0): returns (value, end); end == pos when no digit was read."""
+    base = 10
+    if text.startswith('0', pos):
+        base = 8
+        if text[pos + 1:pos + 2] in ('x', 'X') and _digit(text[pos + 2:pos + 3]) < 16:
+            base = 16
+            pos += 2
+    value = 0
+    end = pos
+    while end < len(text):
+        digit = _digit(text[end])
+        if digit >= base:
+            break
+        # The kernel flags the overflow but simple_strtoull ignores the flag: the value wraps.
+        value = (value * base + digit) & _U64
+        end += 1
+    return value, end
+
+
+def memparse(text, pos=0):
+    """Kernel memparse(): a number (0x hex, leading-0 octal, decimal) and an optional K/M/G/T/P/E suffix.
+
+    Returns (bytes, end position). Like the kernel, a suffix without digits ('M') reads as 0 and consumes the suffix.
+    """
+    value, end = _strtoull(text, pos)
+    unit = text[end:end + 1].upper()
+    if unit and unit in _UNITS:
+        value = (value << (10 * (_UNITS.index(unit) + 1))) & _U64
+        end += 1
+    return value, end
+
+
+def parse_size(value):
+    """Parse a whole size string such as '2G', '0x80000000' or '2147483648' into bytes (int input passes through)."""
+    if isinstance(value, bool):
+        raise CrashkernelError('size must be a number of bytes or a size string such as 2G, not %r' % (value,))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        if value < 0:
+            raise CrashkernelError('size must not be negative: %d' % value)
+        return value
+    text = str(value).strip()
+    size, end = memparse(text)
+    if not text or end != len(text) or _digit(text[0]) > 9:
+        raise CrashkernelError('invalid size %r: expected a number with an optional K/M/G/T/P/E suffix' % (value,))
+    return size
+
+
+def format_size(size, binary=False):
+    """Format bytes the way crashkernel= is written ('128M', '1G', '1536M', '4096' when not a whole KiB).
+
+    With binary=True: '128 MiB', '2 GiB', '383.5 MiB' for messages.
+    """
+    size = int(size)
+    if binary:
+        if size < 1 << 20:
+            return '%d KiB' % (size >> 10) if size and size % 1024 == 0 else '%d bytes' % size
+        for shift, unit in ((60, 'EiB'), (50, 'PiB'), (40, 'TiB'), (30, 'GiB')):
+            if size >= 1 << shift and size % (1 << shift) == 0:
+                return '%d %s' % (size >> shift, unit)
+        mib = size / float(1 << 20)
+        return ('%d MiB' % mib) if size % (1 << 20) == 0 else ('%.1f MiB' % mib)
+    if size == 0:
+        return '0'
+    for index in range(len(_UNITS) - 1, -1, -1):
+        shift = 10 * (index + 1)
+        if size % (1 << shift) == 0:
+            return '%d%s' % (size >> shift, _UNITS[index])
+    return str(size)
+
+
+def strip_prefix(spec):
+    """The value of a crashkernel= token, accepting it with or without the 'crashkernel=' prefix."""
+    if spec is None:
+        raise CrashkernelError('crashkernel= value is missing')
+    text = str(spec).strip()
+    if text.startswith(PREFIX):
+        text = text[len(PREFIX):]
+    if not text:
+        raise CrashkernelError('crashkernel= value is empty')
+    if re.search(r'\s', text):
+        raise CrashkernelError('crashkernel= value %r contains whitespace: pass a single crashkernel= value' % text)
+    return text
+
+
+def spec_suffix(spec):
+    """'high' or 'low' when the value ends with that suffix (as the kernel tests it), else None."""
+    text = str(spec).strip()
+    for suffix in SUFFIXES:
+        if text.endswith(',' + suffix):
+            return suffix
+    return None
+
+
+def effective_spec(cmdline, suffix=None):
+    """get_last_crashkernel(): the value of the last crashkernel= on a command line, or None.
+
+    With suffix=None, tokens ending in ',high' or ',low' are skipped (they are not the plain parameter);
+    with suffix='high' or 'low', only tokens ending in that suffix count. Like the kernel, the match is a
+    substring search and a token ends at the next space.
+    """
+    if suffix not in (None,) + SUFFIXES:
+        raise ValueError('suffix must be None, "high" or "low"')
+    found = None
+    text = cmdline or ''
+    pos = text.find(PREFIX)
+    while pos != -1:
+        end = text.find(' ', pos)
+        token = text[pos:] if end == -1 else text[pos:end]
+        if spec_suffix(token) == suffix:
+            found = token[len(PREFIX):]
+        pos = text.find(PREFIX, pos + 1)
+    return found
+
+
+def effective_specs(cmdline):
+    """The three crashkernel= values the kernel looks at: {'plain': ..., 'high': ..., 'low': ...} (None when absent)."""
+    return {'plain': effective_spec(cmdline), 'high': effective_spec(cmdline, 'high'), 'low': effective_spec(cmdline, 'low')}
+
+
+def _bad(spec, problem):
+    return CrashkernelError('crashkernel=%s: %s' % (spec, problem))
+
+
+def _char(text, pos):
+    return text[pos] if pos < len(text) else ''
+
+
+def _parse_simple(spec):
+    """parse_crashkernel_simple(): size[@offset]."""
+    size, cur = memparse(spec)
+    if cur == 0:
+        raise _bad(spec, 'memory value expected')
+    offset = 0
+    if _char(spec, cur) == '@':
+        offset, cur = memparse(spec, cur + 1)
+    elif cur != len(spec):
+        raise _bad(spec, 'unrecognized char: %s' % spec[cur])
+    return Reservation(size, offset, None)
+
+
+def _parse_suffixed(spec, suffix):
+    """parse_crashkernel_suffix(): size,high or size,low (no offset, no RAM check in the kernel)."""
+    size, cur = memparse(spec)
+    if cur == 0:
+        raise _bad(spec, 'memory value expected')
+    if spec[cur:] != ',' + suffix:
+        raise _bad(spec, 'unrecognized char: %s' % spec[cur])
+    return Reservation(size, 0, suffix)
+
+
+def _parse_ranges(spec, total_mem):
+    """parse_crashkernel_mem(): start-[end]:size[,...][@offset] against an already rounded total_mem."""
+    cur = 0
+    size = 0
+    while True:
+        start, tmp = memparse(spec, cur)
+        if tmp == cur:
+            raise _bad(spec, 'memory value expected at %r' % spec[cur:])
+        cur = tmp
+        if _char(spec, cur) != '-':
+            raise _bad(spec, "'-' expected at %r" % spec[cur:])
+        cur += 1
+        end = _U64
+        if _char(spec, cur) != ':':
+            end, tmp = memparse(spec, cur)
+            if tmp == cur:
+                raise _bad(spec, 'memory value expected at %r' % spec[cur:])
+            cur = tmp
+            if end <= start:
+                raise _bad(spec, 'end <= start in range %s-%s' % (format_size(start), format_size(end)))
+        if _char(spec, cur) != ':':
+            raise _bad(spec, "':' expected at %r" % spec[cur:])
+        cur += 1
+        entry_size, tmp = memparse(spec, cur)
+        if tmp == cur:
+            raise _bad(spec, 'memory value expected at %r' % spec[cur:])
+        cur = tmp
+        # The kernel checks the size of every entry it reaches, before testing whether the entry matches.
+        if entry_size >= total_mem:
+            raise _bad(spec, 'invalid size: %s is not below the %s of RAM compared' % (format_size(entry_size), format_size(total_mem, binary=True)))
+        if start <= total_mem < end:
+            size = entry_size
+            break
+        cur += 1
+        if _char(spec, cur - 1) != ',':
+            break
+    offset = 0
+    if size > 0:
+        # Like the kernel, anything between the matched entry and '@' is skipped.
+        at = spec.find('@', cur)
+        if at != -1:
+            offset, tmp = memparse(spec, at + 1)
+            if tmp == at + 1:
+                raise _bad(spec, "memory value expected after '@'")
+    return Reservation(size, offset, None)
+
+
+def rounded_ram(ram):
+    """RAM as compared by kernels >= 6.0: rounded up to a multiple of 128 MiB."""
+    return -(-ram // SZ_128M) * SZ_128M
+
+
+def parse_crashkernel(spec, ram, round_ram=True):
+    """Parse one crashkernel= value (with or without the prefix) for a machine with `ram` bytes of memory.
+
+    round_ram: kernel >= 6.0 behaviour (RAM rounded up to 128 MiB before the range list is matched).
+    Returns a Reservation; size 0 when no range matches. Raises CrashkernelError for values the kernel
+    rejects, and for a size that is not below RAM (6.7+ rejects it, 6.1 fails to allocate it: nothing is reserved).
+    """
+    value = strip_prefix(spec)
+    ram = parse_size(ram)
+    if ram <= 0:
+        raise CrashkernelError('RAM must be a positive number of bytes, got %r' % (ram,))
+    suffix = spec_suffix(value)
+    if suffix:
+        return _parse_suffixed(value, suffix)
+    colon = value.find(':')
+    if colon != -1:
+        result = _parse_ranges(value, rounded_ram(ram) if round_ram else ram)
+    else:
+        result = _parse_simple(value)
+    if result.size >= ram:
+        raise _bad(value, 'invalid size: %s is not below %s of RAM' % (format_size(result.size), format_size(ram, binary=True)))
+    return result
+
+
+def reservation(spec, ram, round_ram=True):
+    """Bytes a crashkernel= value reserves for `ram` bytes of memory (0 when no range matches)."""
+    return parse_crashkernel(spec, ram, round_ram).size
+
+
+def cmdline_reservation(cmdline, ram, round_ram=True):
+    """What an x86_64 kernel reserves for a full command line, as a Reservation or None when nothing asks for memory.
+
+    The plain crashkernel= is tried first; only when it is absent, invalid or yields 0 is crashkernel=,high used
+    (arch/x86/kernel/setup.c reserve_crashkernel). Raises CrashkernelError when the value used is invalid.
+    """
+    plain = effective_spec(cmdline)
+    high = effective_spec(cmdline, 'high')
+    error = None
+    if plain is not None:
+        try:
+            result = parse_crashkernel(plain, ram, round_ram)
+        except CrashkernelError as exc:
+            error, result = exc, None
+        if result is not None and (result.size or high is None):
+            return result
+    if high is not None:
+        return parse_crashkernel(high, ram, round_ram)
+    if error is not None:
+        raise error
+    return None
+
+
+def kernel_rounds_ram(release):
+    """True when a kernel release (uname -r) rounds RAM up to 128 MiB before matching ranges (Linux >= 6.0).
+
+    Unparsable releases count as new kernels: every supported Debian and Ubuntu release ships >= 6.1.
+    """
+    match = re.match(r'\s*(\d+)\.(\d+)', release or '')
+    if not match:
+        return True
+    return (int(match.group(1)), int(match.group(2))) >= (6, 0)
+
+
+def normalize_spec(spec):
+    """A canonical spelling of a crashkernel= value for comparisons ('0x8000000' and '128m' become '128M').
+
+    None stays None; a value that does not parse is returned stripped, as written.
+    """
+    if spec is None:
+        return None
+    try:
+        value = strip_prefix(spec)
+    except CrashkernelError:
+        return str(spec).strip()
+    suffix = spec_suffix(value)
+    if suffix:
+        body = value[:-len(suffix) - 1]
+        return _canonical_sizes(body) + ',' + suffix
+    return _canonical_sizes(value)
+
+
+def _canonical_sizes(text):
+    """Rewrite every memparse number of a value in canonical form, keeping the separators."""
+    out = []
+    cur = 0
+    while cur < len(text):
+        if _digit(text[cur]) <= 9:
+            size, end = memparse(text, cur)
+            out.append(format_size(size))
+            cur = end
+        else:
+            out.append(text[cur])
+            cur += 1
+    return ''.join(out)

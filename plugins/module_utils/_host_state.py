@@ -1,0 +1,552 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""Everything fleet.kdump knows about a host's kdump state, read from /proc, /sys, /etc, /boot and /var.
+
+Every path is resolved under a `root` so that the same code reads a live host, an offline image or a
+test fixture tree. Shell-syntax files (/etc/default/kdump-tools, /etc/default/grub) are parsed as data:
+plain assignments with $NAME expansion, nothing is ever sourced or executed.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+
+from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel import (
+    CrashkernelError,
+    cmdline_reservation,
+    effective_specs,
+    format_size,
+    kernel_rounds_ram,
+    normalize_spec,
+)
+
+KDUMP_DEFAULTS = '/etc/default/kdump-tools'
+GRUB_DEFAULTS = '/etc/default/grub'
+GRUB_DEFAULTS_DIR = '/etc/default/grub.d'
+GRUB_CFG = '/boot/grub/grub.cfg'
+KDUMP_CONFIG = '/usr/sbin/kdump-config'
+MAKEDUMPFILE = '/usr/bin/makedumpfile'
+DPKG_STATUS = '/var/lib/dpkg/status'
+EFI_GLOBAL_GUID = '8be4df61-93ca-11d2-aa0d-00e098032b8c'
+SECRET_SETTINGS = ('FTP_PASSWORD',)
+SECRET_MASK = '********'
+# kdump-tools 1.10 copies /proc/vmcore when makedumpfile is missing; 1.8 leaves an empty dump.
+KDUMP_TOOLS_CP_FALLBACK = (1, 10)
+
+_ASSIGNMENT = re.compile(r'(export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=')
+_EXPORT_ONLY = re.compile(r'export([ \t]+[A-Za-z_][A-Za-z0-9_]*)*[ \t]*(?=[\n;#]|$)')
+_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
+_IOMEM_LINE = re.compile(r'^( *)([0-9a-fA-F]+)-([0-9a-fA-F]+) : (.*)$')
+
+
+def host_path(root, path):
+    """`path` (absolute, as on the host) resolved under `root`."""
+    return os.path.join(root or '/', path.lstrip('/'))
+
+
+def read_text(root, path):
+    """Content of a host file, or None when it is missing or unreadable."""
+    try:
+        with open(host_path(root, path), 'rb') as handle:
+            return handle.read().decode('utf-8', 'replace')
+    except (IOError, OSError):
+        return None
+
+
+def read_bytes(root, path):
+    """Raw content of a host file (efivars are binary), or None."""
+    try:
+        with open(host_path(root, path), 'rb') as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def _read_int(root, path):
+    text = read_text(root, path)
+    try:
+        return int(text.strip()) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _read_line(root, path):
+    text = read_text(root, path)
+    return text.strip() if text is not None else None
+
+
+def _first_existing(root, paths):
+    for path in paths:
+        if os.path.exists(host_path(root, path)):
+            return path
+    return None
+
+
+# --- shell assignments as data --------------------------------------------------------------------
+
+class _Unsupported(Exception):
+    """A construct whose value only a shell could compute."""
+
+
+def _expand(text, pos, lookup):
+    """Expand the $NAME or ${NAME} at text[pos] ('$'); returns (value, new position)."""
+    nxt = text[pos + 1:pos + 2]
+    if nxt == '{':
+        close = text.find('}', pos + 2)
+        name = text[pos + 2:close] if close != -1 else ''
+        if not _NAME.fullmatch(name):
+            raise _Unsupported('expansion %s is not supported' % text[pos:close + 1 if close != -1 else len(text)])
+        return lookup(name), close + 1
+    match = _NAME.match(text, pos + 1)
+    if match:
+        return lookup(match.group(0)), match.end()
+    if nxt == '(':
+        raise _Unsupported('command substitution $(...) is not evaluated')
+    if nxt and nxt in '0123456789@*#?$!-':
+        raise _Unsupported('special parameter $%s is not supported' % nxt)
+    return '$', pos + 1
+
+
+def _word(text, pos, lookup):
+    """Read one shell word starting at pos: quotes removed, $NAME expanded. Returns (value, end)."""
+    out = []
+    end = len(text)
+    while pos < end:
+        char = text[pos]
+        if char in ' \t\n;':
+            break
+        if char == "'":
+            close = text.find("'", pos + 1)
+            if close == -1:
+                raise _Unsupported('unterminated single quote')
+            out.append(text[pos + 1:close])
+            pos = close + 1
+        elif char == '"':
+            pos += 1
+            while True:
+                if pos >= end:
+                    raise _Unsupported('unterminated double quote')
+                char = text[pos]
+                if char == '"':
+                    pos += 1
+                    break
+                if char == '\\' and text[pos + 1:pos + 2] in ('$', '`', '"', '\\', '\n'):
+                    if text[pos + 1] != '\n':
+                        out.append(text[pos + 1])
+                    pos += 2
+                elif char == '$':
+                    value, pos = _expand(text, pos, lookup)
+                    out.append(value)
+                elif char == '`':
+                    raise _Unsupported('command substitution `...` is not evaluated')
+                else:
+                    out.append(char)
+                    pos += 1
+        elif char == '\\':
+            if text[pos + 1:pos + 2] not in ('\n', ''):
+                out.append(text[pos + 1])
+            pos += 2
+        elif char == '$':
+            value, pos = _expand(text, pos, lookup)
+            out.append(value)
+        elif char == '`':
+            raise _Unsupported('command substitution `...` is not evaluated')
+        elif char in '|&<>()':
+            raise _Unsupported('shell operator %s is not supported' % char)
+        else:
+            out.append(char)
+            pos += 1
+    return ''.join(out), pos
+
+
+def _end_of_line(text, pos):
+    """Position of the newline ending the line at pos (or len(text))."""
+    newline = text.find('\n', pos)
+    return len(text) if newline == -1 else newline
+
+
+def parse_shell_assignments(text, variables=None, source='file'):
+    """Emulate sourcing `text` as far as plain assignments go, without running anything.
+
+    Handles NAME=value, NAME="...", NAME='...', `export NAME=...`, several assignments on a line,
+    comments, backslash escapes and $NAME / ${NAME} expansion (unset names expand to '').
+    Anything else (commands, conditionals, $(...), ${NAME:-x}) is skipped and reported.
+    `variables` is the state before this file (grub sources several files in turn); it is not modified.
+    Returns (variables after this file, list of warnings).
+    """
+    values = dict(variables or {})
+    warnings = []
+    pos = 0
+    end = len(text)
+    while pos < end:
+        char = text[pos]
+        if char in ' \t\n;':
+            pos += 1
+            continue
+        if char == '#':
+            pos = _end_of_line(text, pos)
+            continue
+        line = text.count('\n', 0, pos) + 1
+        export_only = _EXPORT_ONLY.match(text, pos)
+        if export_only:
+            pos = export_only.end()
+            continue
+        match = _ASSIGNMENT.match(text, pos)
+        if not match:
+            stop = _end_of_line(text, pos)
+            warnings.append('%s line %d: not a plain assignment, ignored: %s' % (source, line, text[pos:stop].strip()))
+            pos = stop
+            continue
+        pending = {}
+        try:
+            while match:
+                value, pos = _word(text, match.end(), lambda name: pending.get(name, values.get(name, '')))
+                pending[match.group(2)] = value
+                while pos < end and text[pos] in ' \t':
+                    pos += 1
+                if pos >= end or text[pos] in '\n;#':
+                    break
+                match = _ASSIGNMENT.match(text, pos)
+                if not match or match.group(1):
+                    raise _Unsupported('assignments followed by a command only apply to that command')
+        except _Unsupported as exc:
+            stop = _end_of_line(text, pos)
+            warnings.append('%s line %d: %s, ignored: %s' % (source, line, exc, text[text.rfind('\n', 0, pos) + 1:stop].strip()))
+            pos = stop
+            continue
+        values.update(pending)
+    return values, warnings
+
+
+def parse_kdump_defaults(text, source=KDUMP_DEFAULTS):
+    """/etc/default/kdump-tools content as a dict KEY -> value, plus warnings (see parse_shell_assignments)."""
+    return parse_shell_assignments(text, source=source)
+
+
+def read_kdump_defaults(root='/', path=KDUMP_DEFAULTS):
+    """The settings of /etc/default/kdump-tools under `root` as a dict ({} when the file is missing)."""
+    text = read_text(root, path)
+    return parse_kdump_defaults(text, source=path)[0] if text is not None else {}
+
+
+def read_grub_cmdline(root='/'):
+    """The kernel command line grub-mkconfig would write for normal entries, as (cmdline or None, warnings).
+
+    Sources /etc/default/grub then /etc/default/grub.d/*.cfg in glob order (grub-mkconfig), then joins
+    "$GRUB_CMDLINE_LINUX $GRUB_CMDLINE_LINUX_DEFAULT" (10_linux). None when none of those files exists.
+    """
+    files = []
+    if os.path.isfile(host_path(root, GRUB_DEFAULTS)):
+        files.append(GRUB_DEFAULTS)
+    snippets = sorted(glob.glob(os.path.join(glob.escape(host_path(root, GRUB_DEFAULTS_DIR)), '*.cfg')))
+    files.extend(GRUB_DEFAULTS_DIR + '/' + os.path.basename(name) for name in snippets)
+    if not files:
+        return None, []
+    values = {}
+    warnings = []
+    for path in files:
+        text = read_text(root, path)
+        if text is None:
+            warnings.append('%s: cannot be read' % path)
+            continue
+        values, found = parse_shell_assignments(text, values, source=path)
+        # Stock files hold shell that does not concern the command line (GRUB_DISTRIBUTOR=`lsb_release ...`).
+        warnings.extend(warning for warning in found if 'GRUB_CMDLINE_LINUX' in warning)
+    return ('%s %s' % (values.get('GRUB_CMDLINE_LINUX', ''), values.get('GRUB_CMDLINE_LINUX_DEFAULT', ''))).strip(), warnings
+
+
+def read_grub_cfg_cmdline(root='/'):
+    """Arguments of the first `linux` line of /boot/grub/grub.cfg (the default entry), or None."""
+    text = read_text(root, GRUB_CFG)
+    if text is None:
+        return None
+    for line in text.splitlines():
+        match = re.match(r'\s*linux(?:efi|16)?\s+\S+\s*(.*)$', line)
+        if match:
+            return match.group(1)
+    return None
+
+
+# --- /proc, /sys, /var ------------------------------------------------------------------------------
+
+def parse_iomem(text):
+    """Sum of top-level System RAM ranges and the Crash kernel regions of /proc/iomem.
+
+    Returns {'ram_bytes': int or None, 'crash_regions': [(start, end), ...] or None}; both None when the
+    addresses are all zero (readers without CAP_SYS_ADMIN see zeros).
+    """
+    ram = 0
+    regions = []
+    nonzero = False
+    for line in text.splitlines():
+        match = _IOMEM_LINE.match(line)
+        if not match:
+            continue
+        start, end = int(match.group(2), 16), int(match.group(3), 16)
+        nonzero = nonzero or bool(start or end)
+        name = match.group(4).strip()
+        if name == 'System RAM' and not match.group(1):
+            ram += end - start + 1
+        elif name == 'Crash kernel':
+            regions.append((start, end))
+    if not nonzero:
+        return {'ram_bytes': None, 'crash_regions': None}
+    return {'ram_bytes': ram or None, 'crash_regions': regions}
+
+
+def parse_meminfo_total(text):
+    """MemTotal of /proc/meminfo in bytes, or None."""
+    match = re.search(r'^MemTotal:\s+(\d+)\s*kB', text or '', re.MULTILINE)
+    return int(match.group(1)) * 1024 if match else None
+
+
+def parse_dpkg_version(text, package):
+    """Version of `package` in a dpkg status file when its Status is 'install ok installed', else None."""
+    for stanza in re.split(r'\n\s*\n', text or ''):
+        fields = dict(re.findall(r'^([A-Za-z-]+):[ \t]*(.*)$', stanza, re.MULTILINE))
+        if fields.get('Package') == package and fields.get('Status') == 'install ok installed':
+            return fields.get('Version')
+    return None
+
+
+def upstream_version(version):
+    """(1, 8, 1) from a Debian version such as '1:1.8.1-3'; () when unparsable."""
+    match = re.match(r'(?:\d+:)?(\d+(?:\.\d+)*)', version or '')
+    return tuple(int(part) for part in match.group(1).split('.')) if match else ()
+
+
+def parse_lockdown(text):
+    """The selected word of /sys/kernel/security/lockdown ('[none] integrity confidentiality' -> 'none')."""
+    match = re.search(r'\[(\w+)\]', text or '')
+    return match.group(1) if match else None
+
+
+def _efivar_byte(root, name):
+    data = read_bytes(root, '/sys/firmware/efi/efivars/%s-%s' % (name, EFI_GLOBAL_GUID))
+    # 4 bytes of attributes, then the value: the last byte is the flag.
+    return data[-1] if data and len(data) > 4 else None
+
+
+def read_secure_boot(root='/'):
+    """(efi, secure_boot): Secure Boot counts as on, as kdump-config tests it, when SecureBoot is 1 and SetupMode is 0."""
+    if not os.path.isdir(host_path(root, '/sys/firmware/efi')):
+        return False, False
+    return True, _efivar_byte(root, 'SecureBoot') == 1 and _efivar_byte(root, 'SetupMode') == 0
+
+
+def _specs(cmdline):
+    return effective_specs(cmdline) if cmdline is not None else {'plain': None, 'high': None, 'low': None}
+
+
+def _normalized(specs):
+    return tuple(normalize_spec(specs[key]) for key in ('plain', 'high', 'low'))
+
+
+def _describe(specs):
+    parts = ['crashkernel=%s' % specs[key] for key in ('plain', 'high', 'low') if specs[key] is not None]
+    return ' '.join(parts) if parts else 'no crashkernel='
+
+
+def _predict(cmdline, ram, rounds):
+    """(bytes or None, error message or None) the x86_64 kernel reserves for a command line on `ram` bytes."""
+    if cmdline is None or not ram:
+        return None, None
+    try:
+        result = cmdline_reservation(cmdline, ram, rounds)
+    except CrashkernelError as exc:
+        return None, str(exc)
+    return (result.size if result is not None else None), None
+
+
+# --- the whole picture ------------------------------------------------------------------------------
+
+def gather(root='/'):
+    """The kdump and crashkernel state of the host under `root` as a dict (the crashkernel_facts facts)."""
+    problems = []
+    cmdline = _read_line(root, '/proc/cmdline')
+    running = _specs(cmdline)
+    kernel_release = _read_line(root, '/proc/sys/kernel/osrelease')
+    rounds = kernel_rounds_ram(kernel_release)
+
+    iomem_text = read_text(root, '/proc/iomem')
+    iomem = parse_iomem(iomem_text) if iomem_text is not None else {'ram_bytes': None, 'crash_regions': None}
+    ram_bytes, ram_source = iomem['ram_bytes'], 'iomem'
+    if ram_bytes is None:
+        ram_bytes, ram_source = parse_meminfo_total(read_text(root, '/proc/meminfo')), 'meminfo'
+        if ram_bytes is None:
+            ram_source = None
+    regions = iomem['crash_regions']
+    reserved_low = None
+    if regions is not None:
+        reserved_low = min(regions)[1] - min(regions)[0] + 1 if len(regions) > 1 else 0
+
+    size_path = _first_existing(root, ('/sys/kernel/kexec/crash_size', '/sys/kernel/kexec_crash_size'))
+    reserved = _read_int(root, size_path) if size_path else None
+    loaded_path = _first_existing(root, ('/sys/kernel/kexec/crash_loaded', '/sys/kernel/kexec_crash_loaded'))
+    loaded = _read_int(root, loaded_path) if loaded_path else None
+    kexec_loaded = None if loaded is None else loaded == 1
+
+    expected, error = _predict(cmdline, ram_bytes, rounds)
+    if error:
+        problems.append('the running kernel ignored an invalid value: %s' % error)
+
+    configured_cmdline, warnings = read_grub_cmdline(root)
+    problems.extend(warnings)
+    configured = _specs(configured_cmdline)
+    configured_expected, configured_error = _predict(configured_cmdline, ram_bytes, rounds)
+    grub_cfg = _specs(read_grub_cfg_cmdline(root))
+    grub_cfg_exists = os.path.isfile(host_path(root, GRUB_CFG))
+
+    reboot_required = configured_cmdline is not None and _normalized(configured) != _normalized(running)
+    grub_update_required = configured_cmdline is not None and grub_cfg_exists and _normalized(configured) != _normalized(grub_cfg)
+
+    settings_text = read_text(root, KDUMP_DEFAULTS)
+    settings, warnings = parse_kdump_defaults(settings_text) if settings_text is not None else ({}, [])
+    problems.extend(warnings)
+    installed = os.path.isfile(host_path(root, KDUMP_CONFIG))
+    tools_version = parse_dpkg_version(read_text(root, DPKG_STATUS), 'kdump-tools')
+    makedumpfile = os.path.isfile(host_path(root, MAKEDUMPFILE))
+    efi, secure_boot = read_secure_boot(root)
+    lockdown = parse_lockdown(read_text(root, '/sys/kernel/security/lockdown'))
+
+    facts = {
+        'cmdline': cmdline,
+        'cmdline_spec': running['plain'],
+        'cmdline_high_spec': running['high'],
+        'cmdline_low_spec': running['low'],
+        'ram_bytes': ram_bytes,
+        'ram_source': ram_source,
+        'kernel_release': kernel_release,
+        'ram_rounded': rounds,
+        'expected_bytes': expected,
+        'reserved_bytes': reserved,
+        'reserved_low_bytes': reserved_low,
+        'kexec_loaded': kexec_loaded,
+        'configured_cmdline': configured_cmdline,
+        'configured_spec': configured['plain'],
+        'configured_high_spec': configured['high'],
+        'configured_low_spec': configured['low'],
+        'configured_expected_bytes': configured_expected,
+        'grub_cfg_spec': grub_cfg['plain'],
+        'grub_update_required': grub_update_required,
+        'reboot_required': reboot_required,
+        'kdump_installed': installed,
+        'kdump_settings': _masked(settings),
+        'kdump_tools_version': tools_version,
+        'makedumpfile_installed': makedumpfile,
+        'sysrq': _read_int(root, '/proc/sys/kernel/sysrq'),
+        'efi': efi,
+        'secure_boot': secure_boot,
+        'lockdown': lockdown,
+        'kexec_file_load_required': bool(secure_boot or (lockdown is not None and lockdown != 'none')),
+        'boot_id': _read_line(root, '/proc/sys/kernel/random/boot_id'),
+        'cpu_count': _count_processors(read_text(root, '/proc/cpuinfo')),
+    }
+    facts['kdump_state'], facts['kdump_state_reason'] = _kdump_state(facts)
+    problems.extend(_reservation_problems(facts, configured_error))
+    problems.extend(_kdump_problems(facts))
+    facts['problems'] = problems
+    return facts
+
+
+def _masked(settings):
+    """Settings safe to return as facts: secrets replaced, as `kdump-config show` prints 'FTP_PASSWORD: is set'."""
+    return dict((key, SECRET_MASK if key in SECRET_SETTINGS and value else value) for key, value in settings.items())
+
+
+def _count_processors(text):
+    if text is None:
+        return None
+    return len(re.findall(r'^processor\b', text, re.MULTILINE)) or None
+
+
+def _use_kdump(settings):
+    return settings.get('USE_KDUMP', '').strip()
+
+
+def _kdump_state(facts):
+    """(state, reason in plain words) from files and sysfs, never from kdump-config exit codes (they lie)."""
+    if not facts['kdump_installed']:
+        return 'not installed', 'kdump-tools is not installed (no %s)' % KDUMP_CONFIG
+    use_kdump = _use_kdump(facts['kdump_settings'])
+    if use_kdump in ('', '0'):
+        return 'disabled', 'USE_KDUMP is not set or 0 in %s' % KDUMP_DEFAULTS
+    if facts['kexec_loaded']:
+        return 'ready', 'a capture kernel is loaded'
+    if facts['kexec_loaded'] is None:
+        reason = 'the running kernel has no kexec support (no /sys/kernel/kexec_crash_loaded)'
+    elif facts['cmdline_spec'] is None and facts['cmdline_high_spec'] is None:
+        reason = 'no crashkernel= on the kernel command line'
+    elif facts['reserved_bytes'] == 0:
+        reason = 'crashkernel= reserved nothing'
+    elif not re.match(r'^[0-9]+$', use_kdump):
+        reason = 'capture kernel not loaded: USE_KDUMP=%s makes the init script skip loading' % use_kdump
+    else:
+        reason = 'capture kernel not loaded (run kdump-config load and read its output)'
+    return 'not ready', reason
+
+
+def _reservation_problems(facts, configured_error):
+    problems = []
+    ram = facts['ram_bytes']
+    spec = facts['cmdline_spec']
+    expected = facts['expected_bytes']
+    reserved = facts['reserved_bytes']
+    enabled = facts['kdump_state'] not in ('not installed', 'disabled')
+    if enabled and spec is None and facts['cmdline_high_spec'] is None:
+        problems.append('no crashkernel= on the kernel command line: nothing is reserved for the capture kernel')
+    if spec is not None and expected == 0 and ram:
+        problems.append('crashkernel=%s reserves nothing on %s of RAM' % (spec, format_size(ram, binary=True)))
+    if expected and reserved is not None and reserved != expected:
+        detail = 'the reservation failed (see "crashkernel" in dmesg)' if reserved == 0 else 'check the RAM figure and dmesg'
+        if facts['ram_source'] == 'meminfo':
+            detail += '; RAM was taken from MemTotal, which is below what the kernel compares'
+        problems.append('crashkernel= asks for %s but the kernel reserved %s: %s'
+                        % (format_size(expected, binary=True), format_size(reserved, binary=True), detail))
+    if configured_error:
+        problems.append('the boot configuration has an invalid value, the next boot reserves nothing: %s' % configured_error)
+    if facts['reboot_required']:
+        configured = {'plain': facts['configured_spec'], 'high': facts['configured_high_spec'], 'low': facts['configured_low_spec']}
+        running = {'plain': spec, 'high': facts['cmdline_high_spec'], 'low': facts['cmdline_low_spec']}
+        nxt = facts['configured_expected_bytes']
+        reserves = format_size(nxt, binary=True) if nxt is not None else 'nothing' if not configured_error else 'nothing (invalid)'
+        problems.append('reboot needed: next boot reserves %s (%s) but the running kernel booted with %s'
+                        % (reserves, _describe(configured), _describe(running)))
+    if facts['grub_update_required']:
+        problems.append('update-grub needed: %s does not match /etc/default/grub and grub.d (%s)'
+                        % (GRUB_CFG, 'crashkernel=%s' % facts['grub_cfg_spec'] if facts['grub_cfg_spec'] else 'no crashkernel='))
+    return problems
+
+
+def _kdump_problems(facts):
+    problems = []
+    if not facts['kdump_installed']:
+        return problems
+    settings = facts['kdump_settings']
+    use_kdump = _use_kdump(settings)
+    if use_kdump not in ('', '0', '1'):
+        if re.match(r'^[0-9]+$', use_kdump):
+            problems.append('USE_KDUMP=%s: use 0 or 1' % use_kdump)
+        else:
+            problems.append('USE_KDUMP=%s is not 0 or 1: the init script then silently disables kdump at boot' % use_kdump)
+    if facts['kdump_state'] == 'disabled' and facts['kexec_loaded']:
+        problems.append('a capture kernel is still loaded although kdump is disabled: run kdump-config unload')
+    if not facts['makedumpfile_installed']:
+        version = upstream_version(facts['kdump_tools_version'])
+        if version and version < KDUMP_TOOLS_CP_FALLBACK:
+            problems.append('makedumpfile is not installed: kdump-tools %s writes empty dumps' % '.'.join(str(part) for part in version))
+        else:
+            problems.append('makedumpfile is not installed: dumps are a full uncompressed copy of memory, or empty with kdump-tools < 1.10')
+    if facts['lockdown'] not in (None, 'none') and not facts['secure_boot']:
+        args = settings.get('KDUMP_KEXEC_ARGS', '').split()
+        if '-s' not in args and '--kexec-file-syscall' not in args:
+            problems.append('lockdown is active (%s) but Secure Boot is off: kdump-config only uses kexec_file_load (kexec -s) '
+                            'under Secure Boot, so loading fails; add -s to KDUMP_KEXEC_ARGS' % facts['lockdown'])
+    return problems

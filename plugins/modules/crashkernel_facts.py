@@ -1,0 +1,272 @@
+#!/usr/bin/python
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: crashkernel_facts
+short_description: Gather the crashkernel reservation and kdump readiness of a host
+version_added: 0.1.0
+author: fleet.kdump contributors (@fleet-kdump)
+description:
+  - Reads C(/proc), C(/sys), C(/etc), C(/boot) and C(/var/lib/dpkg) and returns the C(crashkernel=) values of the running
+    kernel, the boot configuration and C(/boot/grub/grub.cfg), what they reserve on this RAM, what the kernel really
+    reserved, whether a capture kernel is loaded, and plain-language problems.
+  - The C(crashkernel=) arithmetic follows Linux 6.x C(kernel/crash_core.c), the same code as the
+    P(fleet.kdump.crashkernel_reservation#filter) filter.
+  - C(/etc/default/kdump-tools) and C(/etc/default/grub) (plus C(/etc/default/grub.d/*.cfg)) are parsed as data, never sourced
+    or executed; only plain assignments with C($NAME) expansion are understood and anything else is reported in RV(ansible_facts.crashkernel.problems).
+  - The kdump state is decided from sysfs and the configuration files, not from C(kdump-config) exit codes.
+  - Changes nothing.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.facts
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: N/A
+    details: The module changes nothing.
+  facts:
+    support: full
+  platform:
+    platforms: posix
+options:
+  root:
+    description:
+      - Directory the host's files are read under, for offline images and tests.
+      - Every path (C(/proc/cmdline), C(/sys/kernel/kexec_crash_size), C(/etc/default/kdump-tools), ...) is resolved below it.
+    type: path
+    default: /
+notes:
+  - Without root privileges C(/proc/iomem) shows zero addresses; RV(ansible_facts.crashkernel.ram_bytes) then falls back to
+    C(MemTotal), which is lower than the figure the kernel compares.
+  - RV(ansible_facts.crashkernel.expected_bytes) follows x86_64, where a plain C(crashkernel=) that is absent, invalid or yields
+    nothing falls back to C(crashkernel=,high).
+seealso:
+  - plugin: fleet.kdump.crashkernel_reservation
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+---
+- name: Gather crashkernel facts
+  fleet.kdump.crashkernel_facts:
+
+- name: Fail when kdump is not ready
+  ansible.builtin.assert:
+    that: ansible_facts.crashkernel.kdump_state == 'ready'
+    fail_msg: "{{ ansible_facts.crashkernel.kdump_state_reason }}: {{ ansible_facts.crashkernel.problems | join('; ') }}"
+
+- name: Read an offline image
+  fleet.kdump.crashkernel_facts:
+    root: /mnt/image
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts to add to C(ansible_facts).
+  returned: always
+  type: dict
+  contains:
+    crashkernel:
+      description: The crashkernel and kdump state of the host.
+      returned: always
+      type: dict
+      contains:
+        cmdline:
+          description: Content of C(/proc/cmdline); V(null) when missing.
+          type: str
+          returned: always
+          sample: BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=/dev/vda1 ro quiet crashkernel=384M-:128M
+        cmdline_spec:
+          description: Value of the last plain C(crashkernel=) of C(/proc/cmdline) (the one the kernel uses); V(null) if none.
+          type: str
+          returned: always
+          sample: 384M-:128M
+        cmdline_high_spec:
+          description: Value of the last C(crashkernel=...,high) of C(/proc/cmdline), suffix included; V(null) if none.
+          type: str
+          returned: always
+          sample: 512M,high
+        cmdline_low_spec:
+          description: Value of the last C(crashkernel=...,low) of C(/proc/cmdline), suffix included; V(null) if none.
+          type: str
+          returned: always
+          sample: 256M,low
+        ram_bytes:
+          description: RAM compared by the kernel, the sum of the top-level C(System RAM) ranges of C(/proc/iomem), else C(MemTotal).
+          type: int
+          returned: always
+          sample: 2130640896
+        ram_source:
+          description: Where RV(ansible_facts.crashkernel.ram_bytes) comes from; V(null) when neither file is readable.
+          type: str
+          returned: always
+          choices: [iomem, meminfo]
+          sample: iomem
+        kernel_release:
+          description: Running kernel release (C(/proc/sys/kernel/osrelease)).
+          type: str
+          returned: always
+          sample: 6.1.0-13-amd64
+        ram_rounded:
+          description: Whether this kernel rounds the RAM up to 128 MiB before matching ranges (Linux 6.0 and later).
+          type: bool
+          returned: always
+          sample: true
+        expected_bytes:
+          description: Bytes the running command line should reserve on RV(ansible_facts.crashkernel.ram_bytes); V(null) without
+            C(crashkernel=) or when the value is invalid.
+          type: int
+          returned: always
+          sample: 134217728
+        reserved_bytes:
+          description: Bytes the kernel reserved (C(/sys/kernel/kexec/crash_size), else C(/sys/kernel/kexec_crash_size)); V(null)
+            when the kernel has neither.
+          type: int
+          returned: always
+          sample: 134217728
+        reserved_low_bytes:
+          description: Size of the low region when C(/proc/iomem) shows two C(Crash kernel) regions, else V(0); V(null) when
+            C(/proc/iomem) is unreadable or shows zero addresses.
+          type: int
+          returned: always
+          sample: 0
+        kexec_loaded:
+          description: Whether a capture kernel is loaded (C(/sys/kernel/kexec/crash_loaded) or C(/sys/kernel/kexec_crash_loaded));
+            V(null) when the kernel has no kexec.
+          type: bool
+          returned: always
+          sample: true
+        configured_cmdline:
+          description: The command line C(update-grub) would generate for normal entries from C(/etc/default/grub) and
+            C(/etc/default/grub.d/*.cfg); V(null) when none of those files exists.
+          type: str
+          returned: always
+          sample: root=/dev/vda1 quiet crashkernel=384M-:128M
+        configured_spec:
+          description: Plain C(crashkernel=) value the next boot uses according to the grub configuration; V(null) if none.
+          type: str
+          returned: always
+          sample: 384M-:128M
+        configured_high_spec:
+          description: C(crashkernel=...,high) value of the grub configuration; V(null) if none.
+          type: str
+          returned: always
+          sample: null
+        configured_low_spec:
+          description: C(crashkernel=...,low) value of the grub configuration; V(null) if none.
+          type: str
+          returned: always
+          sample: null
+        configured_expected_bytes:
+          description: Bytes the next boot should reserve on this RAM; V(null) without C(crashkernel=) or when it is invalid.
+          type: int
+          returned: always
+          sample: 134217728
+        grub_cfg_spec:
+          description: Plain C(crashkernel=) value on the first C(linux) line of C(/boot/grub/grub.cfg); V(null) if absent.
+          type: str
+          returned: always
+          sample: 384M-:128M
+        grub_update_required:
+          description: Whether C(/boot/grub/grub.cfg) disagrees with the grub configuration (C(update-grub) is pending).
+          type: bool
+          returned: always
+          sample: false
+        reboot_required:
+          description: Whether the configured C(crashkernel=) values differ from the running ones (compared normalised,
+            a missing value counts as a difference).
+          type: bool
+          returned: always
+          sample: false
+        kdump_installed:
+          description: Whether C(/usr/sbin/kdump-config) exists.
+          type: bool
+          returned: always
+          sample: true
+        kdump_state:
+          description: V(ready) when a capture kernel is loaded; V(disabled) when C(USE_KDUMP) is empty or V(0).
+          type: str
+          returned: always
+          choices: [ready, not ready, disabled, not installed]
+          sample: ready
+        kdump_state_reason:
+          description: The reason for RV(ansible_facts.crashkernel.kdump_state), in plain words.
+          type: str
+          returned: always
+          sample: no crashkernel= on the kernel command line
+        kdump_settings:
+          description: Assignments of C(/etc/default/kdump-tools), parsed as data; a non-empty C(FTP_PASSWORD) reads V(********).
+          type: dict
+          returned: always
+          sample: {"USE_KDUMP": "1", "KDUMP_COREDIR": "/var/crash"}
+        kdump_tools_version:
+          description: Version of the installed C(kdump-tools) package according to dpkg; V(null) when not installed.
+          type: str
+          returned: always
+          sample: 1:1.8.1
+        makedumpfile_installed:
+          description: Whether C(/usr/bin/makedumpfile) exists.
+          type: bool
+          returned: always
+          sample: true
+        sysrq:
+          description: Value of C(/proc/sys/kernel/sysrq); V(null) when missing.
+          type: int
+          returned: always
+          sample: 438
+        efi:
+          description: Whether the host booted through UEFI (C(/sys/firmware/efi) exists).
+          type: bool
+          returned: always
+          sample: true
+        secure_boot:
+          description: Whether Secure Boot is on as C(kdump-config) tests it (efivars C(SecureBoot) is 1 and C(SetupMode) is 0).
+          type: bool
+          returned: always
+          sample: false
+        lockdown:
+          description: Selected kernel lockdown mode (C(/sys/kernel/security/lockdown)); V(null) when absent.
+          type: str
+          returned: always
+          sample: none
+        kexec_file_load_required:
+          description: Whether only C(kexec_file_load) (C(kexec -s)) can load a capture kernel (Secure Boot or lockdown).
+          type: bool
+          returned: always
+          sample: false
+        boot_id:
+          description: Value of C(/proc/sys/kernel/random/boot_id), to tell a reboot happened.
+          type: str
+          returned: always
+          sample: 0f3c6b7e-5d0a-4a53-9f43-0d8c2f8a2b11
+        cpu_count:
+          description: Number of processors in C(/proc/cpuinfo); V(null) when missing.
+          type: int
+          returned: always
+          sample: 2
+        problems:
+          description: Findings in plain language; empty when nothing looks wrong.
+          type: list
+          elements: str
+          returned: always
+          sample:
+            - "crashkernel=384M-:128M reserves nothing on 256 MiB of RAM"
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.fleet.kdump.plugins.module_utils._host_state import gather
+
+
+def main():
+    module = AnsibleModule(argument_spec={'root': {'type': 'path', 'default': '/'}}, supports_check_mode=True)
+    module.exit_json(changed=False, ansible_facts={'crashkernel': gather(module.params['root'])})
+
+
+if __name__ == '__main__':
+    main()
