@@ -1,0 +1,226 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""Preflight and arming of a deliberate kernel crash (echo c > /proc/sysrq-trigger) to test kdump.
+
+The crash is armed in a detached session (sleep, sync, write the trigger) so that the module can
+return its result before the machine goes down. kernel.sysrq is never touched: it only gates the
+keyboard, root may always write /proc/sysrq-trigger.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import tempfile
+import time
+
+from ansible_collections.fleet.kdump.plugins.module_utils._host_state import gather, host_path
+
+STATE_FILE = '/run/fleet-kdump/sysrq_test.json'
+TRIGGER = '/proc/sysrq-trigger'
+MIN_FREE_FLOOR = 256 * 1024 * 1024
+DEFAULT_SSH_KEY = '/root/.ssh/kdump_id_rsa'
+DEFAULT_COREDIR = '/var/crash'
+# Positional parameters keep the paths out of the script text.
+ARM_SCRIPT = 'exec </dev/null >/dev/null 2>&1; sleep "$1"; sync; printf c > "$2"'
+
+
+def default_min_free(ram_bytes):
+    """Free space wanted at a local dump target: a compressed -d 31 dump is a fraction of RAM, never less than 256 MiB."""
+    return max(MIN_FREE_FLOOR, (ram_bytes or 0) // 8)
+
+
+def _setting(settings, key, default=''):
+    # kdump-config applies its defaults to unset and empty values alike (${VAR:=default}).
+    return settings.get(key) or default
+
+
+def dump_targets(settings):
+    """The targets `kdump-config savecore` writes to, in its order."""
+    targets = []
+    if _setting(settings, 'FTP'):
+        targets.append('ftp')
+    if _setting(settings, 'SSH'):
+        targets.append('ssh')
+    if _setting(settings, 'NFS'):
+        targets.append('nfs')
+    elif not targets:
+        targets.append('local')
+    return targets
+
+
+def _check(name, ok, detail):
+    return {'name': name, 'ok': bool(ok), 'detail': detail}
+
+
+def _target_check(root, settings, targets):
+    coredir = _setting(settings, 'KDUMP_COREDIR', DEFAULT_COREDIR)
+    problems = []
+    found = []
+    if 'ftp' in targets:
+        found.append('FTP %s' % settings['FTP'])
+    if 'ssh' in targets:
+        key = _setting(settings, 'SSH_KEY', DEFAULT_SSH_KEY)
+        if os.path.isfile(host_path(root, key)):
+            found.append('SSH %s with key %s' % (settings['SSH'], key))
+        else:
+            problems.append('SSH=%s but the key %s does not exist' % (settings['SSH'], key))
+    if 'nfs' in targets:
+        found.append('NFS %s (mounted on %s at dump time)' % (settings['NFS'], coredir))
+    if 'local' in targets:
+        if os.path.isdir(host_path(root, coredir)):
+            found.append('local directory %s' % coredir)
+        else:
+            problems.append('local dump directory %s does not exist' % coredir)
+    return _check('dump_target', not problems, '; '.join(problems or found))
+
+
+def _free_space_check(root, settings, min_free):
+    coredir = _setting(settings, 'KDUMP_COREDIR', DEFAULT_COREDIR)
+    try:
+        stat = os.statvfs(host_path(root, coredir))
+    except OSError as exc:
+        return _check('free_space', False, 'cannot stat %s: %s' % (coredir, exc.strerror))
+    free = stat.f_bavail * stat.f_frsize
+    return _check('free_space', free >= min_free, '%d bytes free at %s, %d needed' % (free, coredir, min_free))
+
+
+def _load_check(root, max_load):
+    try:
+        with open(host_path(root, '/proc/loadavg')) as handle:
+            load = float(handle.read().split()[0])
+    except (IOError, OSError, ValueError, IndexError):
+        return _check('load_average', False, 'cannot read the load average from /proc/loadavg')
+    return _check('load_average', load <= max_load, '1-minute load average %.2f, maximum %.2f' % (load, max_load))
+
+
+def read_state(root):
+    """The state file of the last armed test, or None."""
+    try:
+        with open(host_path(root, STATE_FILE)) as handle:
+            return json.load(handle)
+    except (IOError, OSError, ValueError):
+        return None
+
+
+def _running_check(root, boot_id):
+    if not boot_id:
+        return _check('no_test_running', False, 'cannot read the boot id from /proc/sys/kernel/random/boot_id')
+    state = read_state(root)
+    if state and state.get('boot_id') == boot_id:
+        return _check('no_test_running', False, 'a crash test was already armed in this boot for %s (%s)'
+                      % (state.get('trigger_time_iso'), STATE_FILE))
+    return _check('no_test_running', True, 'no crash test armed in this boot')
+
+
+def _loaded_detail(facts):
+    if facts['kexec_loaded'] is None:
+        return 'the kernel exposes no crash_loaded file in sysfs (no kexec support)'
+    if facts['kexec_loaded']:
+        return 'a capture kernel is loaded'
+    if facts['kdump_state'] == 'not ready':
+        return 'no capture kernel is loaded: %s' % facts['kdump_state_reason']
+    return 'no capture kernel is loaded'
+
+
+def preflight(root, facts, max_load, min_free):
+    """Every check that must pass before crashing the host, as a list of {name, ok, detail}."""
+    settings = facts['kdump_settings']
+    use_kdump = settings.get('USE_KDUMP', '')
+    reserved = facts['reserved_bytes']
+    targets = dump_targets(settings)
+    checks = [
+        _check('kdump_enabled', use_kdump == '1' and facts['kdump_installed'],
+               'USE_KDUMP=%s' % use_kdump if facts['kdump_installed'] else facts['kdump_state_reason']),
+        _check('capture_kernel_loaded', facts['kexec_loaded'] is True, _loaded_detail(facts)),
+        _check('reservation_present', bool(reserved),
+               '%d bytes reserved for the capture kernel' % reserved if reserved is not None else 'the kernel exposes no crash_size'),
+        _check('makedumpfile_installed', facts['makedumpfile_installed'],
+               'makedumpfile is installed' if facts['makedumpfile_installed'] else 'makedumpfile is missing: the dump would be empty or raw'),
+        _target_check(root, settings, targets),
+    ]
+    if targets == ['local']:
+        checks.append(_free_space_check(root, settings, min_free))
+    checks.append(_load_check(root, max_load))
+    checks.append(_running_check(root, facts['boot_id']))
+    return checks
+
+
+def _iso(epoch):
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).isoformat()
+
+
+class SysrqTest(object):
+    """Run the preflight and, when confirmed, arm the crash."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.root = self.params['root']
+
+    def run(self):
+        facts = gather(self.root)
+        max_load = self.params['max_load']
+        if max_load is None:
+            max_load = float(facts['cpu_count'] or os.cpu_count() or 1)
+        min_free = self.params['min_free_bytes']
+        if min_free is None:
+            min_free = default_min_free(facts['ram_bytes'])
+        checks = preflight(self.root, facts, max_load, min_free)
+        failed = [check['name'] for check in checks if not check['ok']]
+        result = {
+            'changed': False, 'checks': checks, 'preflight_ok': not failed,
+            'boot_id': facts['boot_id'], 'kernel_release': facts['kernel_release'],
+        }
+        if not self.params['confirm']:
+            result['msg'] = 'Preflight %s; nothing was triggered because confirm is false' % ('passed' if not failed else 'failed')
+            self.module.exit_json(**result)
+        if failed:
+            details = '; '.join('%s: %s' % (check['name'], check['detail']) for check in checks if not check['ok'])
+            if self.module.check_mode:
+                result['msg'] = 'Check mode: the crash would be refused, failed checks: %s' % details
+                self.module.exit_json(**result)
+            self.module.fail_json(msg='Refusing to crash the host, failed checks: %s' % details, failed_checks=failed, **result)
+        if self.module.check_mode:
+            result.update(changed=True, msg='Check mode: the preflight passed, the crash would be armed')
+            self.module.exit_json(**result)
+        result.update(self._arm(facts))
+        result.update(changed=True, msg='Crash armed: the kernel panics in %d seconds' % self.params['delay'])
+        self.module.exit_json(**result)
+
+    def _arm(self, facts):
+        delay = self.params['delay']
+        trigger_time = time.time() + delay
+        state = {
+            'boot_id': facts['boot_id'], 'kernel_release': facts['kernel_release'], 'delay': delay,
+            'trigger_time': trigger_time, 'trigger_time_iso': _iso(trigger_time),
+        }
+        self._write_state(state)
+        setsid = self.module.get_bin_path('setsid', required=True)
+        shell = self.module.get_bin_path('sh', required=True)
+        # setsid -f returns at once and leaves sh in a new session; sh first lets go of the inherited descriptors
+        # (run_command's pipes, the connection's stdin), so the crash outlives this process and its connection.
+        rc, out, err = self.module.run_command(
+            [setsid, '-f', shell, '-c', ARM_SCRIPT, 'sysrq_test', str(delay), host_path(self.root, TRIGGER)], cwd='/')
+        if rc != 0:
+            os.unlink(host_path(self.root, STATE_FILE))
+            self.module.fail_json(msg='Could not arm the crash', rc=rc, stdout=out, stderr=err)
+        return {'trigger_time': trigger_time, 'trigger_time_iso': state['trigger_time_iso'], 'armed_after': delay,
+                'state_file': STATE_FILE}
+
+    def _write_state(self, state):
+        path = host_path(self.root, STATE_FILE)
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o755)
+        fd, tmp = tempfile.mkstemp(dir=directory)
+        with os.fdopen(fd, 'w') as handle:
+            json.dump(state, handle)
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, path)

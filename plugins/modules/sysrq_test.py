@@ -1,0 +1,193 @@
+#!/usr/bin/python
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: sysrq_test
+short_description: Crash the kernel on purpose to prove that kdump captures a dump
+version_added: 0.1.0
+author: fleet.kdump contributors (@fleet-kdump)
+description:
+  - Runs a preflight that tells whether a crash now would produce a dump, and returns every check it made.
+  - Only with O(confirm=true), outside check mode and with every check passing, arms the crash. The module writes a state file,
+    starts a detached C(sh) that sleeps O(delay) seconds, runs C(sync) and writes C(c) to C(/proc/sysrq-trigger), and returns
+    at once. The host panics a few seconds later, the capture kernel saves the dump and the host reboots.
+  - Follow it with M(ansible.builtin.wait_for_connection) and compare RV(boot_id) with the boot id after the reboot.
+  - Never changes C(kernel.sysrq), because that sysctl only gates the keyboard and root can always write C(/proc/sysrq-trigger).
+  - 'The checks: C(kdump_enabled) (kdump-tools installed and V(USE_KDUMP=1)), C(capture_kernel_loaded) (sysfs C(crash_loaded)),
+    C(reservation_present) (sysfs C(crash_size) > 0), C(makedumpfile_installed), C(dump_target) (the local directory exists, or the
+    SSH key file exists, or NFS/FTP is set), C(free_space) (local target only, see O(min_free_bytes)), C(load_average)
+    (see O(max_load)), C(no_test_running) (no state file C(/run/fleet-kdump/sysrq_test.json) from the current boot).'
+options:
+  confirm:
+    description:
+      - Really crash the host. With V(false) only the preflight runs and nothing is triggered.
+      - With V(true) and a failing preflight the module fails and arms nothing.
+    type: bool
+    default: false
+  delay:
+    description:
+      - Seconds between the module's return and the crash. Leave enough time for the result to reach the controller.
+    type: int
+    default: 5
+  max_load:
+    description:
+      - Highest 1-minute load average (C(/proc/loadavg)) at which the host may be crashed. A busier host has work to lose and
+        a dump that takes longer.
+      - Defaults to the number of CPUs of the host (C(processor) lines of C(/proc/cpuinfo)), that is a host that is not saturated.
+    type: float
+  min_free_bytes:
+    description:
+      - Free bytes needed in the local dump directory (C(KDUMP_COREDIR)) when the dump is local (no SSH, NFS or FTP).
+      - Defaults to the larger of 256 MiB and one eighth of the RAM, an estimate of a compressed C(makedumpfile -d 31) dump.
+    type: int
+  root:
+    description:
+      - Directory under which C(/proc), C(/sys), C(/etc), C(/run) and the dump directory are resolved, for tests and offline images.
+    type: path
+    default: /
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: In check mode only the preflight runs; C(changed) tells whether the crash would be armed.
+  diff_mode:
+    support: none
+  platform:
+    platforms: debian
+notes:
+  - The connection to the host drops when it crashes; run the task with a O(delay) of a few seconds and wait for the reboot afterwards.
+  - The crash is armed with C(setsid -f) from util-linux (essential on Debian and Ubuntu), so no C(async) is needed.
+seealso:
+  - module: fleet.kdump.kdump_config
+  - name: Linux Magic System Request Key Hacks
+    description: The kernel documentation of /proc/sysrq-trigger.
+    link: https://docs.kernel.org/admin-guide/sysrq.html
+"""
+
+EXAMPLES = r"""
+---
+- name: Check that a crash now would be captured
+  fleet.kdump.sysrq_test:
+  register: kdump_preflight
+
+- name: Crash the host
+  fleet.kdump.sysrq_test:
+    confirm: true
+    delay: 5
+  register: kdump_crash
+
+- name: Wait for the capture kernel to save the dump and the host to come back
+  ansible.builtin.wait_for_connection:
+    delay: 60
+    timeout: 900
+
+- name: Read the boot id after the reboot
+  ansible.builtin.slurp:
+    src: /proc/sys/kernel/random/boot_id
+  register: kdump_boot_id
+
+- name: Assert that the host rebooted
+  ansible.builtin.assert:
+    that: (kdump_boot_id.content | b64decode | trim) != kdump_crash.boot_id
+"""
+
+RETURN = r"""
+checks:
+  description: Every preflight check, in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name of the check.
+      type: str
+      sample: capture_kernel_loaded
+    ok:
+      description: Whether the check passed.
+      type: bool
+      sample: true
+    detail:
+      description: What was found.
+      type: str
+      sample: a capture kernel is loaded
+preflight_ok:
+  description: Whether every check passed.
+  returned: always
+  type: bool
+  sample: true
+failed_checks:
+  description: Names of the failed checks.
+  returned: when O(confirm=true) and the preflight failed
+  type: list
+  elements: str
+  sample: [reservation_present]
+boot_id:
+  description: The boot id before the crash; a different one after the reboot proves the host went down.
+  returned: always
+  type: str
+  sample: 3f1c2a9e-6a53-4c8e-9d0b-2b8e3f2a1c44
+kernel_release:
+  description: Release of the running kernel.
+  returned: always
+  type: str
+  sample: 6.1.0-28-amd64
+trigger_time:
+  description: When the crash is due, seconds since the epoch.
+  returned: when the crash was armed
+  type: float
+  sample: 1795701600.25
+trigger_time_iso:
+  description: When the crash is due, ISO 8601 in UTC.
+  returned: when the crash was armed
+  type: str
+  sample: '2026-11-26T14:00:00.250000+00:00'
+armed_after:
+  description: Seconds between the return of the module and the crash.
+  returned: when the crash was armed
+  type: int
+  sample: 5
+state_file:
+  description: The state file recording the armed test (under O(root)); it disappears with the reboot because C(/run) is a tmpfs.
+  returned: when the crash was armed
+  type: str
+  sample: /run/fleet-kdump/sysrq_test.json
+msg:
+  description: What happened.
+  returned: always
+  type: str
+  sample: 'Preflight passed; nothing was triggered because confirm is false'
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.fleet.kdump.plugins.module_utils._sysrq import SysrqTest
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            confirm=dict(type='bool', default=False),
+            delay=dict(type='int', default=5),
+            max_load=dict(type='float'),
+            min_free_bytes=dict(type='int'),
+            root=dict(type='path', default='/'),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    if params['delay'] < 1:
+        module.fail_json(msg='delay must be at least 1 second, got %d' % params['delay'])
+    if params['max_load'] is not None and params['max_load'] <= 0:
+        module.fail_json(msg='max_load must be positive, got %s' % params['max_load'])
+    if params['min_free_bytes'] is not None and params['min_free_bytes'] < 0:
+        module.fail_json(msg='min_free_bytes must not be negative, got %d' % params['min_free_bytes'])
+    SysrqTest(module).run()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,206 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.fleet.kdump.plugins.modules import sysrq_test
+
+BOOT_ID = '3f1c2a9e-6a53-4c8e-9d0b-2b8e3f2a1c44'
+
+
+def write(root, path, text):
+    target = root / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+
+
+@pytest.fixture
+def root(tmp_path):
+    """A host that is ready to crash: kdump-tools installed, enabled and loaded, 256 MiB reserved, idle."""
+    write(tmp_path, 'etc/default/kdump-tools', 'USE_KDUMP=1\nKDUMP_COREDIR="/var/crash"\n')
+    write(tmp_path, 'usr/sbin/kdump-config', '#!/bin/sh\n')
+    write(tmp_path, 'usr/bin/makedumpfile', '')
+    write(tmp_path, 'sys/kernel/kexec/crash_loaded', '1\n')
+    write(tmp_path, 'sys/kernel/kexec/crash_size', '268435456\n')
+    write(tmp_path, 'proc/cmdline', 'BOOT_IMAGE=/vmlinuz root=/dev/vda ro crashkernel=256M\n')
+    write(tmp_path, 'proc/sys/kernel/osrelease', '6.1.0-28-amd64\n')
+    write(tmp_path, 'proc/sys/kernel/random/boot_id', BOOT_ID + '\n')
+    write(tmp_path, 'proc/loadavg', '0.50 0.40 0.30 1/123 4567\n')
+    write(tmp_path, 'proc/cpuinfo', 'processor\t: 0\n\nprocessor\t: 1\n')
+    write(tmp_path, 'proc/meminfo', 'MemTotal:        2000000 kB\n')
+    write(tmp_path, 'proc/sysrq-trigger', '')
+    (tmp_path / 'var/crash').mkdir(parents=True)
+    return tmp_path
+
+
+def run(capsys, args, check_mode=False):
+    if check_mode:
+        args['_ansible_check_mode'] = True
+    with patch_module_args(args), pytest.raises(SystemExit) as exc:
+        sysrq_test.main()
+    result = json.loads(capsys.readouterr().out)
+    result['exit_code'] = exc.value.code
+    return result
+
+
+def checks(result):
+    return {check['name']: check['ok'] for check in result['checks']}
+
+
+@pytest.fixture
+def popen(mocker):
+    """run_command, which arms the crash, mocked: the tests using it must never arm."""
+    return mocker.patch.object(AnsibleModule, 'run_command', return_value=(0, '', ''))
+
+
+def test_preflight_passes_without_arming(capsys, root, popen):
+    result = run(capsys, {'root': str(root)})
+    assert result['exit_code'] == 0 and result['changed'] is False
+    assert result['preflight_ok'] is True
+    assert checks(result) == dict.fromkeys(
+        ['kdump_enabled', 'capture_kernel_loaded', 'reservation_present', 'makedumpfile_installed', 'dump_target', 'free_space',
+         'load_average', 'no_test_running'], True)
+    assert result['boot_id'] == BOOT_ID and result['kernel_release'] == '6.1.0-28-amd64'
+    assert 'nothing was triggered' in result['msg']
+    assert 'trigger_time' not in result
+    popen.assert_not_called()
+    assert not (root / 'run').exists()
+
+
+@pytest.mark.parametrize('path, text, failed', [
+    ('etc/default/kdump-tools', 'USE_KDUMP=0\n', 'kdump_enabled'),
+    ('sys/kernel/kexec/crash_loaded', '0\n', 'capture_kernel_loaded'),
+    ('sys/kernel/kexec/crash_size', '0\n', 'reservation_present'),
+    ('proc/loadavg', '2.50 1.00 1.00 1/1 1\n', 'load_average'),
+    ('proc/loadavg', 'garbage\n', 'load_average'),
+    ('etc/default/kdump-tools', 'USE_KDUMP=1\nKDUMP_COREDIR=/nonexistent\n', 'dump_target,free_space'),
+    ('etc/default/kdump-tools', 'USE_KDUMP=1\nSSH=kdump@collector\n', 'dump_target'),
+    ('run/fleet-kdump/sysrq_test.json', json.dumps({'boot_id': BOOT_ID, 'trigger_time_iso': 'x'}), 'no_test_running'),
+])
+def test_preflight_failures(capsys, root, popen, path, text, failed):
+    write(root, path, text)
+    result = run(capsys, {'root': str(root)})
+    assert result['exit_code'] == 0 and result['changed'] is False
+    assert result['preflight_ok'] is False
+    assert [name for name, ok in checks(result).items() if not ok] == failed.split(',')
+    refused = run(capsys, {'root': str(root), 'confirm': True})
+    assert refused['exit_code'] == 1 and refused['failed'] is True
+    assert refused['failed_checks'] == failed.split(',') and 'Refusing to crash' in refused['msg']
+    assert all(name in refused['msg'] for name in failed.split(','))
+    popen.assert_not_called()
+
+
+def test_missing_makedumpfile_and_kdump_tools(capsys, root, popen):
+    (root / 'usr/bin/makedumpfile').unlink()
+    (root / 'usr/sbin/kdump-config').unlink()
+    result = run(capsys, {'root': str(root)})
+    failed = [name for name, ok in checks(result).items() if not ok]
+    assert failed == ['kdump_enabled', 'makedumpfile_installed']
+    assert 'not installed' in result['checks'][0]['detail']
+
+
+def test_remote_targets_skip_free_space(capsys, root, popen):
+    write(root, 'etc/default/kdump-tools', 'USE_KDUMP=1\nSSH=kdump@collector\nSSH_KEY=/root/.ssh/k\nNFS=nfs:/export\n')
+    write(root, 'root/.ssh/k', 'key')
+    result = run(capsys, {'root': str(root), 'min_free_bytes': 10 ** 30})
+    assert result['preflight_ok'] is True
+    assert 'free_space' not in checks(result)
+    assert 'SSH kdump@collector with key /root/.ssh/k' in result['checks'][4]['detail']
+
+
+def test_free_space_threshold(capsys, root, popen):
+    result = run(capsys, {'root': str(root), 'min_free_bytes': 10 ** 30})
+    assert checks(result)['free_space'] is False
+    assert '%d needed' % 10 ** 30 in result['checks'][5]['detail']
+
+
+def test_default_max_load_is_cpu_count(capsys, root, popen):
+    write(root, 'proc/loadavg', '1.99 1.00 1.00 1/1 1\n')
+    assert checks(run(capsys, {'root': str(root)}))['load_average'] is True
+    write(root, 'proc/loadavg', '2.01 1.00 1.00 1/1 1\n')
+    assert checks(run(capsys, {'root': str(root)}))['load_average'] is False
+    assert checks(run(capsys, {'root': str(root), 'max_load': 8}))['load_average'] is True
+
+
+def test_state_file_from_previous_boot_is_ignored(capsys, root, popen):
+    write(root, 'run/fleet-kdump/sysrq_test.json', json.dumps({'boot_id': 'other-boot'}))
+    assert run(capsys, {'root': str(root)})['preflight_ok'] is True
+
+
+def test_check_mode_never_arms(capsys, root, popen):
+    result = run(capsys, {'root': str(root), 'confirm': True}, check_mode=True)
+    assert result['changed'] is True and result['preflight_ok'] is True
+    popen.assert_not_called()
+    assert not (root / 'run').exists()
+    write(root, 'sys/kernel/kexec/crash_size', '0\n')
+    result = run(capsys, {'root': str(root), 'confirm': True}, check_mode=True)
+    assert result['exit_code'] == 0 and result['changed'] is False and 'would be refused' in result['msg']
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'delay': 0}, 'delay must be at least 1'),
+    ({'max_load': 0}, 'max_load must be positive'),
+    ({'min_free_bytes': -1}, 'min_free_bytes must not be negative'),
+])
+def test_bad_options(capsys, root, popen, args, message):
+    args['root'] = str(root)
+    args['confirm'] = True
+    result = run(capsys, args)
+    assert result['failed'] is True and message in result['msg']
+    popen.assert_not_called()
+
+
+def test_confirm_arms_a_detached_crash(capsys, root):
+    started = time.time()
+    result = run(capsys, {'root': str(root), 'confirm': True, 'delay': 1})
+    assert time.time() - started < 1, 'the module must not wait for the crash'
+    assert result['exit_code'] == 0 and result['changed'] is True
+    assert result['armed_after'] == 1 and result['boot_id'] == BOOT_ID
+    assert started + 1 <= result['trigger_time'] <= time.time() + 1
+    assert result['trigger_time_iso'].endswith('+00:00')
+    state = json.loads((root / 'run/fleet-kdump/sysrq_test.json').read_text())
+    assert state['boot_id'] == BOOT_ID and state['delay'] == 1 and state['trigger_time'] == result['trigger_time']
+    trigger = root / 'proc/sysrq-trigger'
+    assert trigger.read_text() == ''
+    deadline = time.time() + 15
+    while trigger.read_text() != 'c' and time.time() < deadline:
+        time.sleep(0.1)
+    assert trigger.read_text() == 'c'
+    # The armed test now blocks a second one in the same boot.
+    again = run(capsys, {'root': str(root)})
+    assert checks(again)['no_test_running'] is False
+
+
+def test_arm_command_is_detached(capsys, root, popen):
+    result = run(capsys, {'root': str(root), 'confirm': True, 'delay': 7})
+    assert result['changed'] is True
+    args, kwargs = popen.call_args
+    assert args[0][1] == '-f' and args[0][0].endswith('/setsid')
+    assert args[0][3:] == ['-c', 'exec </dev/null >/dev/null 2>&1; sleep "$1"; sync; printf c > "$2"', 'sysrq_test', '7',
+                           str(root / 'proc/sysrq-trigger')]
+    assert kwargs['cwd'] == '/'
+
+
+def test_arm_failure_removes_state(capsys, root, popen):
+    popen.return_value = (1, '', 'setsid: failed to execute sh')
+    result = run(capsys, {'root': str(root), 'confirm': True})
+    assert result['failed'] is True and result['stderr'] == 'setsid: failed to execute sh'
+    assert not (root / 'run/fleet-kdump/sysrq_test.json').exists()
+
+
+def test_loaded_check_explains(capsys, root, popen):
+    write(root, 'sys/kernel/kexec/crash_loaded', '0\n')
+    detail = run(capsys, {'root': str(root)})['checks'][1]['detail']
+    assert detail.startswith('no capture kernel is loaded: ')
+    (root / 'sys/kernel/kexec/crash_loaded').unlink()
+    detail = run(capsys, {'root': str(root)})['checks'][1]['detail']
+    assert 'no kexec support' in detail
