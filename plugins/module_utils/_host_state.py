@@ -26,6 +26,8 @@ from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel import (
     kernel_rounds_ram,
     normalize_spec,
 )
+from ansible_collections.fleet.kdump.plugins.module_utils._kdump_keys import SECRET_KEYS
+from ansible_collections.fleet.kdump.plugins.module_utils._shell_assign import parse_shell_assignments
 
 KDUMP_DEFAULTS = '/etc/default/kdump-tools'
 GRUB_DEFAULTS = '/etc/default/grub'
@@ -35,14 +37,10 @@ KDUMP_CONFIG = '/usr/sbin/kdump-config'
 MAKEDUMPFILE = '/usr/bin/makedumpfile'
 DPKG_STATUS = '/var/lib/dpkg/status'
 EFI_GLOBAL_GUID = '8be4df61-93ca-11d2-aa0d-00e098032b8c'
-SECRET_SETTINGS = ('FTP_PASSWORD',)
 SECRET_MASK = '********'
 # kdump-tools 1.10 copies /proc/vmcore when makedumpfile is missing; 1.8 leaves an empty dump.
 KDUMP_TOOLS_CP_FALLBACK = (1, 10)
 
-_ASSIGNMENT = re.compile(r'(export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=')
-_EXPORT_ONLY = re.compile(r'export([ \t]+[A-Za-z_][A-Za-z0-9_]*)*[ \t]*(?=[\n;#]|$)')
-_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
 _IOMEM_LINE = re.compile(r'^( *)([0-9a-fA-F]+)-([0-9a-fA-F]+) : (.*)$')
 
 
@@ -89,151 +87,27 @@ def _first_existing(root, paths):
     return None
 
 
-# --- shell assignments as data --------------------------------------------------------------------
+# --- configuration files --------------------------------------------------------------------------
 
-class _Unsupported(Exception):
-    """A construct whose value only a shell could compute."""
-
-
-def _expand(text, pos, lookup):
-    """Expand the $NAME or ${NAME} at text[pos] ('$'); returns (value, new position)."""
-    nxt = text[pos + 1:pos + 2]
-    if nxt == '{':
-        close = text.find('}', pos + 2)
-        name = text[pos + 2:close] if close != -1 else ''
-        if not _NAME.fullmatch(name):
-            raise _Unsupported('expansion %s is not supported' % text[pos:close + 1 if close != -1 else len(text)])
-        return lookup(name), close + 1
-    match = _NAME.match(text, pos + 1)
-    if match:
-        return lookup(match.group(0)), match.end()
-    if nxt == '(':
-        raise _Unsupported('command substitution $(...) is not evaluated')
-    if nxt and nxt in '0123456789@*#?$!-':
-        raise _Unsupported('special parameter $%s is not supported' % nxt)
-    return '$', pos + 1
-
-
-def _word(text, pos, lookup):
-    """Read one shell word starting at pos: quotes removed, $NAME expanded. Returns (value, end)."""
-    out = []
-    end = len(text)
-    while pos < end:
-        char = text[pos]
-        if char in ' \t\n;':
-            break
-        if char == "'":
-            close = text.find("'", pos + 1)
-            if close == -1:
-                raise _Unsupported('unterminated single quote')
-            out.append(text[pos + 1:close])
-            pos = close + 1
-        elif char == '"':
-            pos += 1
-            while True:
-                if pos >= end:
-                    raise _Unsupported('unterminated double quote')
-                char = text[pos]
-                if char == '"':
-                    pos += 1
-                    break
-                if char == '\\' and text[pos + 1:pos + 2] in ('$', '`', '"', '\\', '\n'):
-                    if text[pos + 1] != '\n':
-                        out.append(text[pos + 1])
-                    pos += 2
-                elif char == '$':
-                    value, pos = _expand(text, pos, lookup)
-                    out.append(value)
-                elif char == '`':
-                    raise _Unsupported('command substitution `...` is not evaluated')
-                else:
-                    out.append(char)
-                    pos += 1
-        elif char == '\\':
-            if text[pos + 1:pos + 2] not in ('\n', ''):
-                out.append(text[pos + 1])
-            pos += 2
-        elif char == '$':
-            value, pos = _expand(text, pos, lookup)
-            out.append(value)
-        elif char == '`':
-            raise _Unsupported('command substitution `...` is not evaluated')
-        elif char in '|&<>()':
-            raise _Unsupported('shell operator %s is not supported' % char)
-        else:
-            out.append(char)
-            pos += 1
-    return ''.join(out), pos
-
-
-def _end_of_line(text, pos):
-    """Position of the newline ending the line at pos (or len(text))."""
-    newline = text.find('\n', pos)
-    return len(text) if newline == -1 else newline
-
-
-def parse_shell_assignments(text, variables=None, source='file'):
-    """Emulate sourcing `text` as far as plain assignments go, without running anything.
-
-    Handles NAME=value, NAME="...", NAME='...', `export NAME=...`, several assignments on a line,
-    comments, backslash escapes and $NAME / ${NAME} expansion (unset names expand to '').
-    Anything else (commands, conditionals, $(...), ${NAME:-x}) is skipped and reported.
-    `variables` is the state before this file (grub sources several files in turn); it is not modified.
-    Returns (variables after this file, list of warnings).
-    """
-    values = dict(variables or {})
-    warnings = []
-    pos = 0
-    end = len(text)
-    while pos < end:
-        char = text[pos]
-        if char in ' \t\n;':
-            pos += 1
-            continue
-        if char == '#':
-            pos = _end_of_line(text, pos)
-            continue
-        line = text.count('\n', 0, pos) + 1
-        export_only = _EXPORT_ONLY.match(text, pos)
-        if export_only:
-            pos = export_only.end()
-            continue
-        match = _ASSIGNMENT.match(text, pos)
-        if not match:
-            stop = _end_of_line(text, pos)
-            warnings.append('%s line %d: not a plain assignment, ignored: %s' % (source, line, text[pos:stop].strip()))
-            pos = stop
-            continue
-        pending = {}
-        try:
-            while match:
-                value, pos = _word(text, match.end(), lambda name: pending.get(name, values.get(name, '')))
-                pending[match.group(2)] = value
-                while pos < end and text[pos] in ' \t':
-                    pos += 1
-                if pos >= end or text[pos] in '\n;#':
-                    break
-                match = _ASSIGNMENT.match(text, pos)
-                if not match or match.group(1):
-                    raise _Unsupported('assignments followed by a command only apply to that command')
-        except _Unsupported as exc:
-            stop = _end_of_line(text, pos)
-            warnings.append('%s line %d: %s, ignored: %s' % (source, line, exc, text[text.rfind('\n', 0, pos) + 1:stop].strip()))
-            pos = stop
-            continue
-        values.update(pending)
-    return values, warnings
-
-
-def parse_kdump_defaults(text, source=KDUMP_DEFAULTS):
-    """/etc/default/kdump-tools content as a dict KEY -> value, plus warnings (see parse_shell_assignments)."""
-    return parse_shell_assignments(text, source=source)
+def _kdump_defaults(root, path=KDUMP_DEFAULTS):
+    """(settings, warnings) of /etc/default/kdump-tools under `root`; ({}, []) when the file is missing."""
+    text = read_text(root, path)
+    return parse_shell_assignments(text, source=path) if text is not None else ({}, [])
 
 
 def read_kdump_defaults(root='/', path=KDUMP_DEFAULTS):
     """The settings of /etc/default/kdump-tools under `root` as a dict ({} when the file is missing)."""
-    text = read_text(root, path)
-    return parse_kdump_defaults(text, source=path)[0] if text is not None else {}
+    return _kdump_defaults(root, path)[0]
+
+
+def use_kdump(settings):
+    """USE_KDUMP as the init script's integer test reads it (blanks do not count)."""
+    return settings.get('USE_KDUMP', '').strip()
+
+
+def masked_settings(settings):
+    """Settings safe to return: secrets replaced, as `kdump-config show` prints 'FTP_PASSWORD: is set'."""
+    return dict((key, SECRET_MASK if key in SECRET_KEYS and value else value) for key, value in settings.items())
 
 
 def read_grub_cmdline(root='/'):
@@ -341,6 +215,13 @@ def read_secure_boot(root='/'):
     return True, _efivar_byte(root, 'SecureBoot') == 1 and _efivar_byte(root, 'SetupMode') == 0
 
 
+def crash_loaded(root='/'):
+    """Whether a capture kernel is loaded, from sysfs; None when the kernel has no kexec support."""
+    path = _first_existing(root, ('/sys/kernel/kexec/crash_loaded', '/sys/kernel/kexec_crash_loaded'))
+    loaded = _read_int(root, path) if path else None
+    return None if loaded is None else loaded == 1
+
+
 def _specs(cmdline):
     return effective_specs(cmdline) if cmdline is not None else {'plain': None, 'high': None, 'low': None}
 
@@ -389,9 +270,6 @@ def gather(root='/'):
 
     size_path = _first_existing(root, ('/sys/kernel/kexec/crash_size', '/sys/kernel/kexec_crash_size'))
     reserved = _read_int(root, size_path) if size_path else None
-    loaded_path = _first_existing(root, ('/sys/kernel/kexec/crash_loaded', '/sys/kernel/kexec_crash_loaded'))
-    loaded = _read_int(root, loaded_path) if loaded_path else None
-    kexec_loaded = None if loaded is None else loaded == 1
 
     expected, error = _predict(cmdline, ram_bytes, rounds)
     if error:
@@ -407,8 +285,7 @@ def gather(root='/'):
     reboot_required = configured_cmdline is not None and _normalized(configured) != _normalized(running)
     grub_update_required = configured_cmdline is not None and grub_cfg_exists and _normalized(configured) != _normalized(grub_cfg)
 
-    settings_text = read_text(root, KDUMP_DEFAULTS)
-    settings, warnings = parse_kdump_defaults(settings_text) if settings_text is not None else ({}, [])
+    settings, warnings = _kdump_defaults(root)
     problems.extend(warnings)
     installed = os.path.isfile(host_path(root, KDUMP_CONFIG))
     tools_version = parse_dpkg_version(read_text(root, DPKG_STATUS), 'kdump-tools')
@@ -428,7 +305,7 @@ def gather(root='/'):
         'expected_bytes': expected,
         'reserved_bytes': reserved,
         'reserved_low_bytes': reserved_low,
-        'kexec_loaded': kexec_loaded,
+        'kexec_loaded': crash_loaded(root),
         'configured_cmdline': configured_cmdline,
         'configured_spec': configured['plain'],
         'configured_high_spec': configured['high'],
@@ -438,7 +315,7 @@ def gather(root='/'):
         'grub_update_required': grub_update_required,
         'reboot_required': reboot_required,
         'kdump_installed': installed,
-        'kdump_settings': _masked(settings),
+        'kdump_settings': masked_settings(settings),
         'kdump_tools_version': tools_version,
         'makedumpfile_installed': makedumpfile,
         'sysrq': _read_int(root, '/proc/sys/kernel/sysrq'),
@@ -456,27 +333,18 @@ def gather(root='/'):
     return facts
 
 
-def _masked(settings):
-    """Settings safe to return as facts: secrets replaced, as `kdump-config show` prints 'FTP_PASSWORD: is set'."""
-    return dict((key, SECRET_MASK if key in SECRET_SETTINGS and value else value) for key, value in settings.items())
-
-
 def _count_processors(text):
     if text is None:
         return None
     return len(re.findall(r'^processor\b', text, re.MULTILINE)) or None
 
 
-def _use_kdump(settings):
-    return settings.get('USE_KDUMP', '').strip()
-
-
 def _kdump_state(facts):
     """(state, reason in plain words) from files and sysfs, never from kdump-config exit codes (they lie)."""
     if not facts['kdump_installed']:
         return 'not installed', 'kdump-tools is not installed (no %s)' % KDUMP_CONFIG
-    use_kdump = _use_kdump(facts['kdump_settings'])
-    if use_kdump in ('', '0'):
+    enabled = use_kdump(facts['kdump_settings'])
+    if enabled in ('', '0'):
         return 'disabled', 'USE_KDUMP is not set or 0 in %s' % KDUMP_DEFAULTS
     if facts['kexec_loaded']:
         return 'ready', 'a capture kernel is loaded'
@@ -486,8 +354,8 @@ def _kdump_state(facts):
         reason = 'no crashkernel= on the kernel command line'
     elif facts['reserved_bytes'] == 0:
         reason = 'crashkernel= reserved nothing'
-    elif not re.match(r'^[0-9]+$', use_kdump):
-        reason = 'capture kernel not loaded: USE_KDUMP=%s makes the init script skip loading' % use_kdump
+    elif not re.match(r'^[0-9]+$', enabled):
+        reason = 'capture kernel not loaded: USE_KDUMP=%s makes the init script skip loading' % enabled
     else:
         reason = 'capture kernel not loaded (run kdump-config load and read its output)'
     return 'not ready', reason
@@ -530,12 +398,12 @@ def _kdump_problems(facts):
     if not facts['kdump_installed']:
         return problems
     settings = facts['kdump_settings']
-    use_kdump = _use_kdump(settings)
-    if use_kdump not in ('', '0', '1'):
-        if re.match(r'^[0-9]+$', use_kdump):
-            problems.append('USE_KDUMP=%s: use 0 or 1' % use_kdump)
+    value = use_kdump(settings)
+    if value not in ('', '0', '1'):
+        if re.match(r'^[0-9]+$', value):
+            problems.append('USE_KDUMP=%s: use 0 or 1' % value)
         else:
-            problems.append('USE_KDUMP=%s is not 0 or 1: the init script then silently disables kdump at boot' % use_kdump)
+            problems.append('USE_KDUMP=%s is not 0 or 1: the init script then silently disables kdump at boot' % value)
     if facts['kdump_state'] == 'disabled' and facts['kexec_loaded']:
         problems.append('a capture kernel is still loaded although kdump is disabled: run kdump-config unload')
     if not facts['makedumpfile_installed']:

@@ -20,131 +20,38 @@ import os
 import re
 import tempfile
 
-from ansible_collections.fleet.kdump.plugins.module_utils._host_state import gather, host_path
+from ansible_collections.fleet.kdump.plugins.module_utils._host_state import (
+    KDUMP_DEFAULTS,
+    SECRET_MASK,
+    crash_loaded,
+    host_path,
+    masked_settings,
+)
 from ansible_collections.fleet.kdump.plugins.module_utils._kdump_keys import (
     KEY_NAME_RE,
     LOAD_TIME_KEYS,
     SECRET_KEYS,
     normalise,
 )
+from ansible_collections.fleet.kdump.plugins.module_utils._shell_assign import (
+    ASSIGNMENT,
+    Unknown,
+    Unsupported,
+    logical_line_end,
+    physical_line_end,
+    scan_assignments,
+)
 
-DEFAULT_PATH = '/etc/default/kdump-tools'
-MASK = '********'
+DEFAULT_PATH = KDUMP_DEFAULTS
 C_LOCALE = {'LANG': 'C', 'LC_ALL': 'C', 'LC_MESSAGES': 'C'}
 
-_ASSIGN_RE = re.compile(r'[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=')
-_WORD_END = ' \t\n;&|<>()'
-_DQ_ESCAPABLE = '\\"`$'
 _STATE_RE = re.compile(r'^current state\s*:\s*(ready|Not ready) to (kdump|fadump)\s*$')
 _SHOW_FIELD_RE = re.compile(r'^([A-Z_][A-Z0-9_]*):?[ \t]+(.*?)\s*$')
-
-
-class Unknown(object):
-    """A value the file sets through expansion or shell syntax: never equal to any string."""
-
-    def __init__(self, source):
-        self.source = source
-
-    def __eq__(self, other):
-        return False
-
-    def __ne__(self, other):
-        return True
-
-    __hash__ = None
 
 
 def quote(value):
     """Double-quote a value the same way for dash and systemd's EnvironmentFile= parser."""
     return '"%s"' % re.sub(r'([\\"`$])', r'\\\1', value)
-
-
-def _scan_value(text, pos):
-    """Parse the shell word starting at pos.
-
-    Returns (value or None when not static or followed by more shell code, position after the logical line
-    or None when a quote is never closed).
-    """
-    out = []
-    static = True
-    start = pos
-    length = len(text)
-    while pos < length:
-        ch = text[pos]
-        if ch == "'":
-            end = text.find("'", pos + 1)
-            if end < 0:
-                return None, None
-            out.append(text[pos + 1:end])
-            pos = end + 1
-        elif ch == '"':
-            pos += 1
-            while True:
-                if pos >= length:
-                    return None, None
-                ch = text[pos]
-                if ch == '"':
-                    pos += 1
-                    break
-                if ch == '\\' and pos + 1 < length and text[pos + 1] in _DQ_ESCAPABLE + '\n':
-                    if text[pos + 1] != '\n':
-                        out.append(text[pos + 1])
-                    pos += 2
-                    continue
-                if ch in '$`':
-                    static = False
-                out.append(ch)
-                pos += 1
-        elif ch == '\\':
-            if pos + 1 < length and text[pos + 1] != '\n':
-                out.append(text[pos + 1])
-            pos += 2
-        elif ch in _WORD_END:
-            break
-        else:
-            # Tilde expansion applies at the start of an assignment value and after each unquoted colon.
-            if ch in '$`' or (ch == '~' and (pos == start or text[pos - 1] == ':')):
-                static = False
-            out.append(ch)
-            pos += 1
-    # Only blanks and a comment may follow, otherwise the line is more than a plain assignment.
-    while pos < length and text[pos] in ' \t':
-        pos += 1
-    if pos < length and text[pos] == '#':
-        pos = text.find('\n', pos)
-        pos = length if pos < 0 else pos
-    if pos < length and text[pos] != '\n':
-        return None, _logical_line_end(text, pos)
-    return (''.join(out) if static else None), min(pos + 1, length)
-
-
-def _logical_line_end(text, pos):
-    """Position after the newline that ends the shell line at pos (quotes may span lines), None if a quote never ends."""
-    length = len(text)
-    while pos < length:
-        ch = text[pos]
-        if ch == '\n':
-            return pos + 1
-        if ch == '\\':
-            pos += 2
-        elif ch == "'":
-            pos = text.find("'", pos + 1)
-            if pos < 0:
-                return None
-            pos += 1
-        elif ch == '"':
-            pos += 1
-            while pos < length and text[pos] != '"':
-                pos += 2 if text[pos] == '\\' else 1
-            if pos >= length:
-                return None
-            pos += 1
-        elif ch == '#' and text[pos - 1] in ' \t;&|()':
-            pos = text.find('\n', pos)
-            return length if pos < 0 else pos + 1
-        else:
-            pos += 1
-    return length
 
 
 class ConfigText(object):
@@ -154,21 +61,23 @@ class ConfigText(object):
         self.entries = []
         pos = 0
         while pos < len(text):
-            line_end = text.find('\n', pos)
-            line_end = len(text) if line_end < 0 else line_end + 1
-            match = _ASSIGN_RE.match(text, pos, line_end)
+            match = ASSIGNMENT.match(text, pos)
             if not match:
-                self.entries.append([None, text[pos:line_end], None])
-                pos = line_end
+                end = physical_line_end(text, pos)
+                self.entries.append([None, text[pos:end], None])
+                pos = end
                 continue
-            value, end = _scan_value(text, match.end())
-            if end is None:
-                # An unterminated quote: dash refuses the whole file; keep the damage to this line.
-                end = line_end
-            raw = text[pos:end]
-            if value is None:
-                value = Unknown(raw[match.end() - pos:].rstrip('\n'))
-            self.entries.append([match.group(1), raw, value])
+            end = logical_line_end(text, pos)
+            try:
+                assignments, stop = scan_assignments(text, pos)
+            except Unsupported:
+                assignments, stop = [], end
+            # Only a line that is one assignment (and a comment) has a value this editor can replace.
+            if len(assignments) == 1 and not isinstance(assignments[0][1], Unknown) and text[stop:stop + 1] != ';':
+                value = assignments[0][1]
+            else:
+                value = Unknown(text[match.end():end].rstrip('\n'))
+            self.entries.append([match.group(2), text[pos:end], value])
             pos = end
 
     def text(self):
@@ -226,20 +135,12 @@ class ConfigText(object):
 
     def masked_text(self):
         """The text with secret values replaced, for diffs."""
-        return ''.join('%s=%s\n' % (key, MASK) if key in SECRET_KEYS else raw for key, raw, dummy in self.entries)
+        return ''.join('%s=%s\n' % (key, SECRET_MASK) if key in SECRET_KEYS else raw for key, raw, dummy in self.entries)
 
 
 def public_settings(values):
     """Effective settings for results: unknown values as their source text, secrets masked."""
-    result = {}
-    for key, value in values.items():
-        if key in SECRET_KEYS:
-            result[key] = MASK
-        elif isinstance(value, Unknown):
-            result[key] = value.source
-        else:
-            result[key] = value
-    return result
+    return masked_settings(dict((key, value.source if isinstance(value, Unknown) else value) for key, value in values.items()))
 
 
 def _printable(text):
@@ -260,7 +161,7 @@ def validate_settings(settings):
             continue
         text, problem = normalise(key, value)
         if problem:
-            shown = MASK if key in SECRET_KEYS else text if text is not None else value
+            shown = SECRET_MASK if key in SECRET_KEYS else text if text is not None else value
             errors.append('%s: invalid value %r; expected %s' % (key, shown, problem))
         desired[key] = text
     return desired, errors
@@ -284,11 +185,6 @@ def parse_show(output):
             if field:
                 result[field.group(1)] = field.group(2)
     return result
-
-
-def crash_loaded(root):
-    """True/False from sysfs; None when the kernel has no kexec support."""
-    return gather(root)['kexec_loaded']
 
 
 def plan_reload(values, changed_keys, loaded):

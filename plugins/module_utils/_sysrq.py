@@ -20,7 +20,7 @@ import os
 import tempfile
 import time
 
-from ansible_collections.fleet.kdump.plugins.module_utils._host_state import gather, host_path
+from ansible_collections.fleet.kdump.plugins.module_utils._host_state import gather, host_path, read_text, use_kdump
 
 STATE_FILE = '/run/fleet-kdump/sysrq_test.json'
 TRIGGER = '/proc/sysrq-trigger'
@@ -92,20 +92,20 @@ def _free_space_check(root, settings, min_free):
 
 
 def _load_check(root, max_load):
+    fields = (read_text(root, '/proc/loadavg') or '').split()
     try:
-        with open(host_path(root, '/proc/loadavg')) as handle:
-            load = float(handle.read().split()[0])
-    except (IOError, OSError, ValueError, IndexError):
+        load = float(fields[0])
+    except (ValueError, IndexError):
         return _check('load_average', False, 'cannot read the load average from /proc/loadavg')
     return _check('load_average', load <= max_load, '1-minute load average %.2f, maximum %.2f' % (load, max_load))
 
 
 def read_state(root):
     """The state file of the last armed test, or None."""
+    text = read_text(root, STATE_FILE)
     try:
-        with open(host_path(root, STATE_FILE)) as handle:
-            return json.load(handle)
-    except (IOError, OSError, ValueError):
+        return json.loads(text) if text is not None else None
+    except ValueError:
         return None
 
 
@@ -132,12 +132,12 @@ def _loaded_detail(facts):
 def preflight(root, facts, max_load, min_free):
     """Every check that must pass before crashing the host, as a list of {name, ok, detail}."""
     settings = facts['kdump_settings']
-    use_kdump = settings.get('USE_KDUMP', '')
+    enabled = use_kdump(settings)
     reserved = facts['reserved_bytes']
     targets = dump_targets(settings)
     checks = [
-        _check('kdump_enabled', use_kdump == '1' and facts['kdump_installed'],
-               'USE_KDUMP=%s' % use_kdump if facts['kdump_installed'] else facts['kdump_state_reason']),
+        _check('kdump_enabled', enabled == '1' and facts['kdump_installed'],
+               'USE_KDUMP=%s' % enabled if facts['kdump_installed'] else facts['kdump_state_reason']),
         _check('capture_kernel_loaded', facts['kexec_loaded'] is True, _loaded_detail(facts)),
         _check('reservation_present', bool(reserved),
                '%d bytes reserved for the capture kernel' % reserved if reserved is not None else 'the kernel exposes no crash_size'),

@@ -8,16 +8,18 @@ import pytest
 
 from ansible_collections.fleet.kdump.plugins.module_utils._host_state import (
     EFI_GLOBAL_GUID,
+    crash_loaded,
     gather,
+    masked_settings,
     parse_dpkg_version,
     parse_iomem,
     parse_lockdown,
     parse_meminfo_total,
-    parse_shell_assignments,
     read_grub_cfg_cmdline,
     read_grub_cmdline,
     read_kdump_defaults,
     upstream_version,
+    use_kdump,
 )
 from ansible_collections.fleet.kdump.tests.unit.fixtures.hosts.host_tree import make_host
 
@@ -206,6 +208,16 @@ def test_new_sysfs_path_wins(tmp_path):
     assert facts['reserved_bytes'] == 256 * M and facts['kexec_loaded'] is False
 
 
+def test_crash_loaded(tmp_path):
+    assert crash_loaded(str(tmp_path)) is None
+    (tmp_path / 'sys/kernel').mkdir(parents=True)
+    (tmp_path / 'sys/kernel/kexec_crash_loaded').write_text('1\n')
+    assert crash_loaded(str(tmp_path)) is True
+    (tmp_path / 'sys/kernel/kexec').mkdir()
+    (tmp_path / 'sys/kernel/kexec/crash_loaded').write_text('0\n')
+    assert crash_loaded(str(tmp_path)) is False
+
+
 def test_high_and_low_regions(tmp_path):
     iomem = ('00001000-0009fbff : System RAM\n00100000-bffdffff : System RAM\n  a0000000-afffffff : Crash kernel\n'
              '100000000-23fffffff : System RAM\n  220000000-23fffffff : Crash kernel\n')
@@ -230,6 +242,17 @@ def test_ftp_password_is_masked(tmp_path):
     facts = gather(root)
     assert facts['kdump_settings'] == {'USE_KDUMP': '1', 'FTP': 'dumps:/in', 'FTP_PASSWORD': '********', 'FTP_USER': ''}
     assert read_kdump_defaults(root)['FTP_PASSWORD'] == 's3cret'
+
+
+def test_masked_settings_keep_an_empty_secret():
+    settings = {'FTP_PASSWORD': '', 'FTP_USER': 'u'}
+    assert masked_settings(settings) == settings
+    assert masked_settings({'FTP_PASSWORD': 'x'}) == {'FTP_PASSWORD': '********'}
+
+
+@pytest.mark.parametrize('settings, value', [({}, ''), ({'USE_KDUMP': ' 1 '}, '1'), ({'USE_KDUMP': 'true'}, 'true')])
+def test_use_kdump_reads_like_the_init_script(settings, value):
+    assert use_kdump(settings) == value
 
 
 def test_use_kdump_other_integer(tmp_path):
@@ -321,62 +344,6 @@ def test_read_kdump_defaults(tmp_path):
     assert read_kdump_defaults(root) == {'USE_KDUMP': '1', 'KDUMP_KERNEL': '/var/lib/kdump/vmlinuz',
                                          'KDUMP_INITRD': '/var/lib/kdump/initrd.img', 'KDUMP_COREDIR': '/var/crash'}
     assert read_kdump_defaults(str(tmp_path / 'nowhere')) == {}
-
-
-SHELL = r'''# comment
-A=plain
-B="double $A ${A}x"
-C='single $A'
-D=un\ quoted\$A
-export E="exported"   # trailing comment
-F=1 G="$F-2"
-H=
-I=""
-J="multi
-line"
-K="esc \" \\ \$ \` \a"
-L=a#b
-M="$UNSET"
-N=$A$A
-P="$ $"
-export A
-'''
-
-
-def test_shell_assignments():
-    values, warnings = parse_shell_assignments(SHELL)
-    assert warnings == []
-    assert values == {'A': 'plain', 'B': 'double plain plainx', 'C': 'single $A', 'D': 'un quoted$A', 'E': 'exported', 'F': '1', 'G': '1-2',
-                      'H': '', 'I': '', 'J': 'multi\nline', 'K': 'esc " \\ $ ` \\a', 'L': 'a#b', 'M': '', 'N': 'plainplain', 'P': '$ $'}
-
-
-@pytest.mark.parametrize('text, message', [
-    ('X=`hostname`\n', 'command substitution `...` is not evaluated'),
-    ('X="$(hostname)"\n', 'command substitution $(...) is not evaluated'),
-    ('X="${Y:-d}"\n', 'expansion ${Y:-d} is not supported'),
-    ('X="$1"\n', 'special parameter $1 is not supported'),
-    ('X=a cmd\n', 'assignments followed by a command only apply to that command'),
-    ('X=a|b\n', 'shell operator | is not supported'),
-    ('X="open\n', 'unterminated double quote'),
-    ("X='open\n", 'unterminated single quote'),
-    ('. /etc/other\n', 'not a plain assignment'),
-    ('if true; then X=1; fi\n', 'not a plain assignment'),
-])
-def test_shell_assignments_never_execute(text, message):
-    values, warnings = parse_shell_assignments(text, {'KEEP': 'kept'}, source='f')
-    assert 'X' not in values and values['KEEP'] == 'kept'
-    assert len(warnings) == 1 and warnings[0].startswith('f line 1: ') and message in warnings[0]
-
-
-def test_shell_assignments_do_not_modify_input():
-    before = {'A': '1'}
-    values, dummy = parse_shell_assignments('A="$A 2"\n', before)
-    assert values == {'A': '1 2'} and before == {'A': '1'}
-
-
-def test_shell_assignments_line_numbers():
-    dummy, warnings = parse_shell_assignments('A=1\n\n# c\nrun thing\nB=2\n')
-    assert warnings == ['file line 4: not a plain assignment, ignored: run thing']
 
 
 def test_grub_cfg_first_linux_line(tmp_path):

@@ -12,7 +12,6 @@ import pytest
 from ansible_collections.fleet.kdump.plugins.module_utils._kdump_config import (
     ConfigText,
     Unknown,
-    crash_loaded,
     parse_show,
     plan_reload,
     public_settings,
@@ -201,6 +200,7 @@ def test_secrets_are_masked():
     config = ConfigText('FTP_PASSWORD="hunter2"\nA=1\n')
     assert 'hunter2' not in config.masked_text()
     assert public_settings(config.effective()) == {'FTP_PASSWORD': '********', 'A': '1'}
+    assert public_settings(ConfigText('FTP_PASSWORD=""\nB=$X\n').effective()) == {'FTP_PASSWORD': '', 'B': '$X'}
 
 
 GOOD = {
@@ -350,16 +350,6 @@ def test_parse_status_lines(line, state, ready):
 ])
 def test_plan_reload(values, changed, loaded, action):
     assert plan_reload(values, changed, loaded) == action
-
-
-def test_crash_loaded(tmp_path):
-    assert crash_loaded(str(tmp_path)) is None
-    (tmp_path / 'sys/kernel').mkdir(parents=True)
-    (tmp_path / 'sys/kernel/kexec_crash_loaded').write_text('1\n')
-    assert crash_loaded(str(tmp_path)) is True
-    (tmp_path / 'sys/kernel/kexec').mkdir()
-    (tmp_path / 'sys/kernel/kexec/crash_loaded').write_text('0\n')
-    assert crash_loaded(str(tmp_path)) is False
 
 
 @pytest.mark.parametrize('text', [
