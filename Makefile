@@ -1,5 +1,5 @@
 # fleet.kdump: the commands a person (and CI) runs. See README.md.
-.PHONY: setup test unit sanity lint docs build demo e2e lab-down bench clean
+.PHONY: setup test unit lint docs build clean
 
 setup:
 	scripts/setup.sh
@@ -12,6 +12,9 @@ unit:
 
 lint:
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.venv/collections .venv/bin/ansible-lint
+
+docs:
+	.venv/bin/python scripts/gen-role-docs.py
 
 build:
 	rm -rf build && .venv/bin/ansible-galaxy collection build --output-path build/ --force

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 HOST_PACKAGES=(qemu-system-x86 qemu-utils debootstrap netcat-openbsd fdisk e2fsprogs dpkg-dev file
-               openssh-client shellcheck)
+               openssh-client shellcheck chromium)
 missing=()
 for p in "${HOST_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -7,6 +7,7 @@ root=$PWD
 venv=$root/.venv/bin
 export ANSIBLE_COLLECTIONS_PATH=$root/.venv/collections
 export PYTHONDONTWRITEBYTECODE=1
+export PATH=$root/.venv/bin:$PATH
 
 passed=() failed=()
 gate() {  # gate NAME COMMAND...
@@ -35,6 +36,7 @@ gate unit "$venv/pytest" -q
 gate sanity sanity
 gate ansible-lint "$venv/ansible-lint" -q
 gate docs-lint "$venv/antsibull-docs" lint-collection-docs --plugin-docs --skip-rstcheck .
+gate docs-fresh "$venv/python" scripts/gen-role-docs.py --check
 gate changelog "$venv/antsibull-changelog" lint
 gate build build
 if [[ ${FLEET_KDUMP_SKIP_E2E:-0} != 1 && -x lab/e2e ]]; then

@@ -1,0 +1,85 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared helpers for the kdump-collector tests (a uniquely named module, so no other conftest.py can shadow it)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import importlib.util
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROG = os.path.normpath(os.path.join(HERE, '..', '..', '..', 'roles', 'collector', 'files', 'kdump-collector'))
+FIXTURES = os.path.join(HERE, 'fixtures')
+STAMP = '202611261216'
+# The interpreter that runs the program; set KDUMP_COLLECTOR_PYTHON=python3.8 to test the oldest supported one.
+PYTHON = os.environ.get('KDUMP_COLLECTOR_PYTHON', sys.executable)
+
+
+def load_program():
+    loader = importlib.machinery.SourceFileLoader('kdump_collector', PROG)
+    spec = importlib.util.spec_from_loader('kdump_collector', loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def run(*args, env=None, stdin=None, input_bytes=None, timeout=120):
+    """Run kdump-collector with the test's Python; return CompletedProcess (bytes)."""
+    full_env = dict(os.environ)
+    full_env.pop('SSH_ORIGINAL_COMMAND', None)
+    full_env.update(env or {})
+    return subprocess.run([PYTHON, PROG] + [str(a) for a in args], env=full_env, stdin=stdin,
+                          input=input_bytes, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, check=False)
+
+
+def receive(root, command, host='h1', tags=('t1',), extra=(), **kwargs):
+    args = ['receive', '--root', root, '--host', host]
+    for tag in tags:
+        args += ['--tag', tag]
+    return run(*(args + list(extra)), env={'SSH_ORIGINAL_COMMAND': command}, **kwargs)
+
+
+def fixture_text(name):
+    with open(os.path.join(FIXTURES, name), encoding='utf-8') as handle:
+        return handle.read()
+
+
+def snapshot(base):
+    """Every path under base with its type, mode, size and content hash (symlinks not followed)."""
+    state = {}
+    for dirpath, dirnames, filenames in os.walk(base):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            digest = None
+            if os.path.isfile(path) and not os.path.islink(path):
+                with open(path, 'rb') as handle:
+                    digest = hashlib.sha256(handle.read()).hexdigest()
+            state[os.path.relpath(path, base)] = (st.st_mode, st.st_size if digest else 0, digest,
+                                                  os.readlink(path) if os.path.islink(path) else None)
+    return state
+
+
+FLAT = b'makedumpfile\0\0\0\0' + b'\0' * 7 + b'\x01' + b'\0' * 7 + b'\x01' + b'\0' * 4064
+KDUMP = b'KDUMP   ' + b'\0' * 4088
+ELF = b'\x7fELF\x02\x01\x01' + b'\0' * 4089
+
+
+def make_entry(base, name, stamp, dmesg=None, dump=None, dump_name=None, extra=None):
+    entry = os.path.join(base, '%s-%s' % (name, stamp))
+    os.makedirs(entry, exist_ok=True)
+    if dmesg is not None:
+        with open(os.path.join(entry, 'dmesg.' + stamp), 'wb') as handle:
+            handle.write(dmesg.encode() if isinstance(dmesg, str) else dmesg)
+    if dump is not None:
+        with open(os.path.join(entry, dump_name or 'dump.' + stamp), 'wb') as handle:
+            handle.write(dump)
+    for fname, data in (extra or {}).items():
+        with open(os.path.join(entry, fname), 'wb') as handle:
+            handle.write(data)
+    return entry

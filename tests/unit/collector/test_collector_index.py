@@ -1,0 +1,255 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""kdump-collector index and the dmesg analysis behind it."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import lzma
+import os
+import re
+
+import pytest
+
+from collector_helpers import ELF, FLAT, KDUMP, fixture_text, make_entry, run
+
+
+def index(root, db, *extra):
+    result = run('index', '--root', root, '--db', db, *extra)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def rows(db, kc):
+    conn = kc.open_db(db)
+    return {r['path']: dict(r) for r in conn.execute('SELECT * FROM dumps')}
+
+
+EXPECTED = {
+    'dmesg-sysrq-6.1.txt': ('6.1.0-27-amd64', 'sysrq: Trigger a crash', None, '',
+                            ['sysrq_handle_crash', '__handle_sysrq.cold', 'write_sysrq_trigger', 'proc_reg_write', 'vfs_write',
+                             'ksys_write', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe']),
+    'dmesg-null-module.txt': ('6.1.0-18-amd64', 'BUG: kernel NULL pointer dereference, address: 0000000000000010',
+                              'fleetdrv_ioctl', 'OE', ['__x64_sys_ioctl', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe']),
+    'dmesg-hung-task.txt': ('6.1.0-27-amd64', 'Kernel panic - not syncing: hung_task: blocked tasks', None, '',
+                            ['rpc_wait_bit_killable', '__wait_on_bit', 'out_of_line_wait_on_bit', 'nfs4_proc_getattr',
+                             '__nfs_revalidate_inode', 'nfs_getattr', 'vfs_statx', '__do_sys_newfstatat']),
+    'dmesg-soft-lockup.txt': ('6.1.0-25-amd64', 'watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [kworker/1:2:1411]',
+                              'native_queued_spin_lock_slowpath', 'O',
+                              ['_raw_spin_lock', 'spinner_work_fn', 'process_one_work', 'worker_thread', 'kthread', 'ret_from_fork']),
+}
+
+
+@pytest.mark.parametrize('name', sorted(EXPECTED))
+def test_analyse_fixtures(kc, name):
+    facts = kc.analyse_dmesg(fixture_text(name))
+    assert (facts['kernel'], facts['reason'], facts['rip'], facts['taint'], facts['frames']) == EXPECTED[name]
+    assert re.match(r'[0-9a-f]{12}\Z', facts['signature'])
+
+
+def test_signatures_differ_between_bugs(kc):
+    sigs = {kc.analyse_dmesg(fixture_text(name))['signature'] for name in EXPECTED}
+    assert len(sigs) == len(EXPECTED)
+
+
+def other_build(text, kernel_from, kernel_to):
+    """The same crash on another host and kernel build: new release, timestamps, PIDs, addresses and offsets."""
+    text = text.replace(kernel_from, kernel_to)
+    text = re.sub(r'\[\s*(\d+)\.(\d+)\]', lambda m: '[%5d.%s]' % (int(m.group(1)) + 777, m.group(2)), text)
+    text = re.sub(r'\+0x[0-9a-f]+/0x[0-9a-f]+', '+0x1f/0x2a0', text)
+    text = re.sub(r'PID: \d+', 'PID: 4242', text)
+    text = re.sub(r'address: [0-9a-f]+', 'address: 0000000000000028', text)
+    text = re.sub(r'\[kworker/1:2:1411\]', '[kworker/3:0:977]', text)
+    return re.sub(r'CPU#1', 'CPU#3', text)
+
+
+@pytest.mark.parametrize('name', sorted(EXPECTED))
+def test_signature_stable_across_hosts_and_builds(kc, name):
+    text = fixture_text(name)
+    kernel = EXPECTED[name][0]
+    moved = other_build(text, kernel, '6.1.0-31-amd64')
+    first, second = kc.analyse_dmesg(text), kc.analyse_dmesg(moved)
+    assert second['kernel'] == '6.1.0-31-amd64'
+    assert first['signature'] == second['signature']
+
+
+def test_old_style_sysrq_oops_and_kernel_from_cpu_line(kc):
+    text = '\n'.join([
+        '[  100.000000] sysrq: SysRq : Trigger a crash',
+        '[  100.000100] BUG: unable to handle kernel NULL pointer dereference at           (null)',
+        '[  100.000200] IP: [<ffffffff8141e156>] sysrq_handle_crash+0x16/0x20',
+        '[  100.000300] Oops: 0002 [#1] SMP',
+        '[  100.000400] CPU: 0 PID: 1 Comm: bash Tainted: P           O    4.19.0-6-amd64 #1 Debian 4.19.67-2',
+        '[  100.000500] RIP: 0010:[<ffffffff8141e156>] sysrq_handle_crash+0x16/0x20',
+        '[  100.000600] Call Trace:',
+        '[  100.000700]  [<ffffffff8141e8a4>] __handle_sysrq+0x94/0x150',
+        '[  100.000800]  [<ffffffff8141ed0b>] write_sysrq_trigger+0x2b/0x30',
+        '[  100.000900]  [<ffffffff81250a6d>] ? proc_reg_write+0x3d/0x60',
+        '[  100.001000]  [<ffffffff811e6ad7>] vfs_write+0xb7/0x1f0',
+    ])
+    facts = kc.analyse_dmesg(text)
+    assert facts['kernel'] == '4.19.0-6-amd64'
+    assert facts['reason'] == 'sysrq: SysRq : Trigger a crash'
+    assert facts['rip'] == 'sysrq_handle_crash'
+    assert facts['taint'] == 'PO'
+    assert facts['frames'] == ['__handle_sysrq', 'write_sysrq_trigger', 'vfs_write']
+
+
+def test_earlier_unrelated_warning_is_not_the_reason(kc):
+    text = ('[   10.000000] WARNING: CPU: 0 PID: 1 at drivers/foo.c:12 foo_probe+0x1/0x2\n'
+            + fixture_text('dmesg-hung-task.txt'))
+    assert kc.analyse_dmesg(text)['reason'] == 'Kernel panic - not syncing: hung_task: blocked tasks'
+
+
+def test_no_crash_in_dmesg(kc):
+    facts = kc.analyse_dmesg('[    0.000000] Linux version 6.1.0-27-amd64 (x) #1\n[    1.0] all fine\n')
+    assert facts['kernel'] == '6.1.0-27-amd64' and facts['reason'] is None and facts['signature'] is None
+
+
+@pytest.mark.parametrize('data,expected', [
+    (FLAT, 'makedumpfile-flattened'),
+    (KDUMP, 'kdump-compressed'),
+    (ELF, 'elf'),
+    (gzip.compress(FLAT), 'makedumpfile-flattened+gzip'),
+    (bz2.compress(KDUMP), 'kdump-compressed+bzip2'),
+    (lzma.compress(ELF), 'elf+xz'),
+    (b'\x04\x22\x4d\x18' + b'\0' * 100, 'lz4'),
+    (b'\x1f\x8b\x08garbage', 'gzip'),
+    (b'makedumpfile', 'unknown'),
+    (b'hello world', 'unknown'),
+])
+def test_dump_format_by_magic(tmp_path, kc, data, expected):
+    (tmp_path / 'dump').write_bytes(data)
+    fd = os.open(str(tmp_path), os.O_RDONLY)
+    try:
+        assert kc.dump_format(fd, 'dump') == expected
+    finally:
+        os.close(fd)
+
+
+def test_index_layouts_states_and_incremental(tmp_path, kc):
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    sysrq, null = fixture_text('dmesg-sysrq-6.1.txt'), fixture_text('dmesg-null-module.txt')
+    complete = make_entry(os.path.join(root, 'web1'), '10.0.2.15', '202611261216', sysrq, FLAT)
+    gz = make_entry(os.path.join(root, 'web1'), '10.0.2.15', '202611270930', null, gzip.compress(FLAT),
+                    dump_name='dump.202611270930.gz')
+    empty = make_entry(os.path.join(root, 'db1'), 'db1', '202611250101', sysrq, b'')
+    partial = make_entry(os.path.join(root, 'db1'), 'db1', '202611250202', sysrq, FLAT[:100], dump_name='dump-incomplete')
+    vmcore = make_entry(os.path.join(root, 'db1'), 'db1', '202611250303', None, ELF, dump_name='vmcore.202611250303')
+    nfs = make_entry(root, 'nfshost-tag', '202611240000', null, KDUMP)
+    export = str(tmp_path / 'export')
+    nfs2 = make_entry(export, 'other', '202611230000', None, KDUMP)
+    tag_map = tmp_path / 'tags.json'
+    tag_map.write_text(json.dumps({'nfshost-tag': 'nfshost', 'other': 'otherhost'}))
+    extra = ('--tag-map', str(tag_map), '--nfs-dir', export)
+    out = index(root, db, *extra)
+    assert b'7 new' in out.stdout
+    got = rows(db, kc)
+    assert kc.open_db(db).execute('PRAGMA journal_mode').fetchone()[0] == 'wal'
+    assert {p: (r['host'], r['state']) for p, r in got.items()} == {
+        complete: ('web1', 'complete'), gz: ('web1', 'complete'), empty: ('db1', 'empty'), partial: ('db1', 'incomplete'),
+        vmcore: ('db1', 'complete'), nfs: ('nfshost', 'complete'), nfs2: ('otherhost', 'complete')}
+    row = got[complete]
+    assert (row['tag'], row['stamp'], row['time'], row['dump_bytes'], row['dump_format']) == (
+        '10.0.2.15', '202611261216', '2026-11-26T12:16:00Z', len(FLAT), 'makedumpfile-flattened')
+    assert row['dmesg_bytes'] == len(sysrq) and row['kernel'] == '6.1.0-27-amd64' and row['reason'] == 'sysrq: Trigger a crash'
+    assert json.loads(row['frames'])[0] == 'sysrq_handle_crash' and row['error'] is None
+    assert got[gz]['dump_format'] == 'makedumpfile-flattened+gzip' and got[gz]['rip'] == 'fleetdrv_ioctl'
+    assert got[vmcore]['dump_format'] == 'elf' and got[vmcore]['dmesg_bytes'] is None
+    ids = {p: r['id'] for p, r in got.items()}
+
+    out = index(root, db, *extra)
+    assert b'0 new, 0 updated, 7 unchanged' in out.stdout
+    # The incomplete upload finishes: only that entry is re-read.
+    os.rename(os.path.join(partial, 'dump-incomplete'), os.path.join(partial, 'dump.202611250202'))
+    newer = make_entry(os.path.join(root, 'web1'), '10.0.2.15', '202611280000', sysrq, FLAT)
+    out = index(root, db, *extra)
+    assert b'1 new, 1 updated, 6 unchanged' in out.stdout
+    got = rows(db, kc)
+    assert got[partial]['state'] == 'complete' and got[partial]['dump_name'] == 'dump.202611250202'
+    assert got[newer]['signature'] == got[complete]['signature']
+    assert all(got[p]['id'] == i for p, i in ids.items())
+
+
+def test_growing_incomplete_dump_is_rescanned(tmp_path, kc):
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    entry = make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, b'x' * 10, dump_name='dump-incomplete')
+    index(root, db)
+    with open(os.path.join(entry, 'dump-incomplete'), 'ab') as handle:
+        handle.write(b'y' * 10)
+    index(root, db)
+    assert rows(db, kc)[entry]['dump_bytes'] == 20
+
+
+def test_garbage_never_stops_the_index(tmp_path, kc):
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    good = make_entry(os.path.join(root, 'h'), 'h', '202611261216', fixture_text('dmesg-sysrq-6.1.txt'), FLAT)
+    binary = make_entry(os.path.join(root, 'h'), 'h', '202611261217', os.urandom(20000), FLAT)
+    outside = tmp_path / 'secret.txt'
+    outside.write_text(fixture_text('dmesg-null-module.txt'))
+    linked = make_entry(os.path.join(root, 'h'), 'h', '202611261218', None, FLAT)
+    os.symlink(str(outside), os.path.join(linked, 'dmesg.202611261218'))
+    dumplink = make_entry(os.path.join(root, 'h'), 'h', '202611261219', fixture_text('dmesg-sysrq-6.1.txt'))
+    os.symlink(str(outside), os.path.join(dumplink, 'dump.202611261219'))
+    odd = make_entry(os.path.join(root, 'h'), 'h', '202611261220', None, FLAT, extra={'evil;rm -rf': b'', 'core': b'x'})
+    badstamp = make_entry(os.path.join(root, 'h'), 'h', '202613999999', None, FLAT)
+    huge_text = ('[    1.000000] filler line of a very chatty driver ' + 'z' * 60 + '\n') * 60000
+    huge = make_entry(os.path.join(root, 'h'), 'h', '202611261221', huge_text + fixture_text('dmesg-soft-lockup.txt'), FLAT)
+    cut = make_entry(os.path.join(root, 'h'), 'h', '202611261222', fixture_text('dmesg-null-module.txt')[:2500], FLAT[:10])
+    os.symlink(str(tmp_path), os.path.join(root, 'h', 'h-202611261223'))
+    os.makedirs(os.path.join(root, 'h', 'not-an-entry'))
+    os.symlink(str(tmp_path), os.path.join(root, 'linkedhost'))
+    result = index(root, db)
+    assert b'warning' in result.stderr
+    got = rows(db, kc)
+    assert set(got) == {good, binary, linked, dumplink, odd, badstamp, huge, cut}
+    assert got[good]['error'] is None and got[good]['reason'] == 'sysrq: Trigger a crash'
+    assert 'binary' in got[binary]['error'] and got[binary]['state'] == 'complete'
+    assert 'not a regular file' in got[linked]['error'] and got[linked]['reason'] is None
+    assert 'not a regular file' in got[dumplink]['error'] and got[dumplink]['state'] == 'incomplete'
+    assert 'unexpected files' in got[odd]['error']
+    assert 'invalid stamp' in got[badstamp]['error'] and got[badstamp]['time'] is None
+    assert 'head and tail' in got[huge]['error'] and got[huge]['rip'] == 'native_queued_spin_lock_slowpath'
+    assert got[huge]['dmesg_bytes'] > 5 * 1024 * 1024
+    assert got[cut]['kernel'] == '6.1.0-18-amd64' and got[cut]['dump_format'] == 'unknown'
+
+
+def test_truncated_marker_and_missing_entry(tmp_path, kc):
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    trunc = make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, FLAT, dump_name='dump-incomplete',
+                       extra={'dump-incomplete.truncated': b''})
+    gone = make_entry(os.path.join(root, 'h'), 'h', '202611261217', None, FLAT)
+    index(root, db)
+    os.unlink(os.path.join(gone, 'dump.202611261217'))
+    os.rmdir(gone)
+    index(root, db)
+    got = rows(db, kc)
+    assert got[trunc]['truncated'] == 1 and got[trunc]['state'] == 'incomplete' and 'quota' in got[trunc]['error']
+    assert got[gone]['state'] == 'missing'
+
+
+def test_unmounted_export_and_missing_root(tmp_path, kc):
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    export = tmp_path / 'export'
+    entry = make_entry(str(export), 'n1', '202611261216', None, FLAT)
+    os.makedirs(root)
+    index(root, db, '--nfs-dir', str(export))
+    os.rename(str(export), str(tmp_path / 'unmounted'))
+    result = index(root, db, '--nfs-dir', str(export))
+    assert b'not a directory, skipped' in result.stderr
+    assert rows(db, kc)[entry]['state'] == 'complete'
+    missing = run('index', '--root', str(tmp_path / 'nope'), '--db', db)
+    assert missing.returncode != 0 and b'is not a directory' in missing.stderr
+
+
+def test_index_help():
+    result = run('index', '--help')
+    assert result.returncode == 0 and b'--tag-map' in result.stdout

@@ -1,0 +1,207 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""kdump-collector list, show, stats, report, metrics, prune, record and list-tests."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+
+import pytest
+
+from collector_helpers import FLAT, fixture_text, make_entry, run
+
+SUBCOMMANDS = ('receive', 'index', 'list', 'show', 'stats', 'report', 'metrics', 'prune', 'record', 'list-tests')
+LIST_KEYS = {'id', 'host', 'tag', 'stamp', 'time', 'state', 'dump_bytes', 'dump_format', 'kernel', 'reason', 'rip', 'signature'}
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    """Three hosts, two bugs, one empty and one incomplete dump, indexed."""
+    root = str(tmp_path / 'root')
+    sysrq, null = fixture_text('dmesg-sysrq-6.1.txt'), fixture_text('dmesg-null-module.txt')
+    hostile = sysrq.replace('sysrq: Trigger a crash', 'sysrq: Trigger a crash <script>alert(1)</script> "q"')
+    make_entry(os.path.join(root, 'web1'), 'web1', '202611200800', sysrq, FLAT + b'a' * 1000)
+    make_entry(os.path.join(root, 'web1'), 'web1', '202611210800', sysrq, FLAT + b'b' * 1000)
+    make_entry(os.path.join(root, 'web1'), 'web1', '202611220800', sysrq, FLAT + b'c' * 1000)
+    make_entry(os.path.join(root, 'web2'), 'web2', '202611230800', null, FLAT + b'd' * 2000)
+    make_entry(os.path.join(root, 'web2'), 'web2', '202611240800', null, FLAT + b'e' * 2000)
+    make_entry(os.path.join(root, 'db1'), 'db1', '202611250800', hostile, b'')
+    make_entry(os.path.join(root, 'db1'), 'db1', '202611260800', sysrq, FLAT, dump_name='dump-incomplete')
+    db = str(tmp_path / 'index.db')
+    assert run('index', '--root', root, '--db', db).returncode == 0
+    return tmp_path, root, db
+
+
+def jrun(*args):
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize('sub', SUBCOMMANDS)
+def test_help_for_every_subcommand(sub):
+    result = run(sub, '--help')
+    assert result.returncode == 0 and result.stdout.startswith(b'usage: kdump-collector ' + sub.encode())
+
+
+def test_top_level_help_lists_subcommands():
+    out = run('--help').stdout.decode()
+    assert all(sub in out for sub in SUBCOMMANDS)
+
+
+def test_list_json_and_filters(fleet):
+    _tmp, _root, db = fleet
+    items = jrun('list', '--db', db, '--json')
+    assert len(items) == 7 and all(LIST_KEYS <= set(item) for item in items)
+    assert [i['time'] for i in items] == sorted(i['time'] for i in items)
+    assert {i['host'] for i in jrun('list', '--db', db, '--json', '--host', 'web2')} == {'web2'}
+    since = jrun('list', '--db', db, '--json', '--since', '2026-11-24')
+    assert [i['stamp'] for i in since] == ['202611240800', '202611250800', '202611260800']
+    assert len(jrun('list', '--db', db, '--json', '--since', '2026-11-24T09:00:00+01:00')) == 3
+    sig = items[3]['signature']
+    assert [i['stamp'] for i in jrun('list', '--db', db, '--json', '--signature', sig)] == ['202611230800', '202611240800']
+    text = run('list', '--db', db).stdout.decode()
+    assert text.splitlines()[0].split()[:3] == ['ID', 'TIME', 'HOST'] and len(text.splitlines()) == 8
+    bad = run('list', '--db', db, '--since', 'yesterday')
+    assert bad.returncode != 0 and b'ISO 8601' in bad.stderr
+
+
+def test_list_without_db_fails_cleanly(tmp_path):
+    result = run('list', '--db', str(tmp_path / 'nope.db'))
+    assert result.returncode != 0 and b'does not exist' in result.stderr
+    assert not (tmp_path / 'nope.db').exists()
+
+
+def test_show(fleet):
+    _tmp, _root, db = fleet
+    ident = [i['id'] for i in jrun('list', '--db', db, '--json') if i['stamp'] == '202611200800'][0]
+    item = jrun('show', str(ident), '--db', db, '--json')
+    assert item['id'] == ident and item['host'] == 'web1' and item['frames'][0] == 'sysrq_handle_crash'
+    text = run('show', str(ident), '--db', db).stdout.decode()
+    assert 'reason:' in text and 'sysrq_handle_crash <- ' in text
+    missing = run('show', '99', '--db', db)
+    assert missing.returncode == 1 and b'no dump with id 99' in missing.stderr
+
+
+def test_stats(fleet):
+    _tmp, _root, db = fleet
+    stats = jrun('stats', '--db', db, '--json')
+    assert stats['total'] == 7
+    assert stats['by_state'] == {'complete': 5, 'empty': 1, 'incomplete': 1}
+    top = stats['by_signature'][0]
+    assert top['count'] == 4 and top['hosts'] == ['db1', 'web1'] and top['first_seen'] == '2026-11-20T08:00:00Z'
+    assert top['last_seen'] == '2026-11-26T08:00:00Z'
+    assert {h['host']: h['count'] for h in stats['by_host']} == {'web1': 3, 'web2': 2, 'db1': 2}
+    assert {k['kernel']: k['count'] for k in stats['by_kernel']} == {'6.1.0-27-amd64': 5, '6.1.0-18-amd64': 2}
+    assert stats['first_seen'] == '2026-11-20T08:00:00Z' and stats['last_seen'] == '2026-11-26T08:00:00Z'
+    assert 'SIGNATURE' in run('stats', '--db', db).stdout.decode()
+
+
+def test_report_html(fleet):
+    tmp, _root, db = fleet
+    out = tmp / 'report.html'
+    assert run('report', '--db', db, '--html', str(out)).returncode == 0
+    page = out.read_text()
+    assert '<title>fleet.kdump crash report</title>' in page and '<svg' in page and '<rect' in page
+    assert not re.search(r'(src|href)=|https?://|@import', page)
+    assert '<script>' not in page and '&lt;script&gt;' in page
+    assert 'Incomplete, empty or damaged' in page and 'dump-incomplete' not in page.split('Incomplete')[0]
+    assert page.count('<tr>') >= 7 + 3 + 2
+    assert os.listdir(str(tmp)).count('report.html') == 1 and not [n for n in os.listdir(str(tmp)) if n.endswith('.tmp')]
+
+
+def test_metrics_textfile(fleet):
+    tmp, _root, db = fleet
+    out = tmp / 'kdump.prom'
+    assert run('metrics', '--db', db, '--textfile', str(out)).returncode == 0
+    text = out.read_text()
+    samples = [line for line in text.splitlines() if not line.startswith('#')]
+    assert all(re.match(r'[a-z_]+\{[^}]*\} \d+$', line) for line in samples)
+    assert 'kdump_collector_dumps{state="complete"} 5' in samples
+    assert 'kdump_collector_dumps{state="empty"} 1' in samples
+    newest = datetime.datetime(2026, 11, 22, 8, 0, tzinfo=datetime.timezone.utc).timestamp()
+    assert 'kdump_collector_last_dump_timestamp_seconds{host="web1"} %d' % newest in samples
+    assert sum(1 for s in samples if s.startswith('kdump_collector_signature_dumps')) == 3
+    assert '# TYPE kdump_collector_dumps gauge' in text
+    assert not [n for n in os.listdir(str(tmp)) if n.endswith('.tmp')]
+
+
+def test_prune_keep_per_signature(fleet, kc):
+    tmp, root, db = fleet
+    before = run('list', '--db', db, '--json').stdout
+    dry = run('prune', '--db', db, '--root', root, '--keep-per-signature', '1', '--dry-run')
+    assert dry.returncode == 0 and dry.stdout.decode().count('would prune') == 3
+    assert run('list', '--db', db, '--json').stdout == before
+    result = run('prune', '--db', db, '--root', root, '--keep-per-signature', '1')
+    assert result.returncode == 0 and result.stdout.decode().count('pruned ') == 3
+    got = {r['stamp']: r for r in jrun('list', '--db', db, '--json')}
+    assert [s for s, r in sorted(got.items()) if r['state'] == 'pruned'] == ['202611200800', '202611210800', '202611230800']
+    entry = os.path.join(root, 'web1', 'web1-202611200800')
+    assert sorted(os.listdir(entry)) == ['.pruned', 'dmesg.202611200800']
+    assert got['202611200800']['reason'] == 'sysrq: Trigger a crash' and got['202611200800']['dump_bytes'] == len(FLAT) + 1000
+    # Re-indexing keeps the pruned state, and pruning again finds nothing.
+    assert run('index', '--root', root, '--db', db).returncode == 0
+    again = {r['stamp']: r['state'] for r in jrun('list', '--db', db, '--json')}
+    assert again == {s: r['state'] for s, r in got.items()}
+    assert b'nothing to prune' in run('prune', '--db', db, '--root', root, '--keep-per-signature', '1').stdout
+    assert tmp.exists() and kc
+
+
+def test_prune_watermarks_keep_newest_per_signature(fleet):
+    _tmp, root, db = fleet
+    result = run('prune', '--db', db, '--root', root, '--max-total-bytes', '0')
+    assert result.returncode == 0
+    got = {r['stamp']: r['state'] for r in jrun('list', '--db', db, '--json')}
+    assert got == {'202611200800': 'pruned', '202611210800': 'pruned', '202611220800': 'complete',
+                   '202611230800': 'pruned', '202611240800': 'complete', '202611250800': 'empty',
+                   '202611260800': 'incomplete'}
+
+
+def test_prune_min_free_floor(fleet):
+    _tmp, root, db = fleet
+    result = run('prune', '--db', db, '--root', root, '--min-free-bytes', '1P', '--dry-run')
+    assert result.returncode == 0 and result.stdout.decode().count('would prune') == 3
+    loose = run('prune', '--db', db, '--root', root, '--min-free-bytes', '1', '--max-total-bytes', '1G')
+    assert b'nothing to prune' in loose.stdout
+
+
+def test_prune_skips_changed_files(fleet):
+    _tmp, root, db = fleet
+    with open(os.path.join(root, 'web1', 'web1-202611200800', 'dump.202611200800'), 'ab') as handle:
+        handle.write(b'more')
+    result = run('prune', '--db', db, '--root', root, '--keep-per-signature', '1')
+    assert result.returncode == 1 and b'changed since it was indexed' in result.stderr
+    assert os.path.exists(os.path.join(root, 'web1', 'web1-202611200800', 'dump.202611200800'))
+
+
+def test_prune_outside_root_refused(fleet):
+    tmp, _root, db = fleet
+    other = tmp / 'elsewhere'
+    other.mkdir()
+    result = run('prune', '--db', db, '--root', str(other), '--keep-per-signature', '1')
+    assert result.returncode == 1 and b'outside --root' in result.stderr
+
+
+def test_record_and_list_tests(fleet):
+    _tmp, _root, db = fleet
+    first = run('record', '--db', db, '--host', 'web1', '--outcome', 'ok', '--kernel', '6.1.0-27-amd64', '--config-hash', 'abc123',
+                '--dump-id', '3', '--detail', 'dump arrived in 97 s')
+    assert first.returncode == 0 and first.stdout.strip() == b'1'
+    assert run('record', '--db', db, '--host', 'web2', '--outcome', 'failed').stdout.strip() == b'2'
+    assert run('record', '--db', db, '--host', 'web2', '--outcome', 'maybe').returncode != 0
+    tests = jrun('list-tests', '--db', db, '--json')
+    assert [(t['host'], t['outcome'], t['dump_id']) for t in tests] == [('web1', 'ok', 3), ('web2', 'failed', None)]
+    assert tests[0]['config_hash'] == 'abc123' and tests[0]['time'].endswith('Z')
+    assert jrun('show', '3', '--db', db, '--json')['crash_tests'][0]['detail'] == 'dump arrived in 97 s'
+    assert jrun('stats', '--db', db, '--json')['crash_tests'] == {'ok': 1, 'failed': 1}
+    assert 'web2' in run('list-tests', '--db', db).stdout.decode()
+
+
+def test_record_creates_database(tmp_path):
+    db = str(tmp_path / 'new.db')
+    assert run('record', '--db', db, '--host', 'h', '--outcome', 'ok').returncode == 0
+    assert jrun('list', '--db', db, '--json') == []

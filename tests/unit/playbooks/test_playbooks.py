@@ -1,0 +1,124 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Structure of the fleet.kdump playbooks: what the issue and docs promise, checked without a fleet."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+from playbook_helpers import FIXTURES, PLAYBOOKS, ROOT, load_yaml, play_tasks, task_action
+
+NAMES = ('collector', 'configure', 'crash_test', 'readiness', 'disable')
+
+
+def module_options(name):
+    """Option names of a fleet.kdump module, from its DOCUMENTATION."""
+    path = os.path.join(ROOT, 'plugins', 'modules', name + '.py')
+    with open(path, encoding='utf-8') as handle:
+        source = handle.read()
+    doc = source.split('DOCUMENTATION = r"""', 1)[1].split('"""', 1)[0]
+    return set((yaml.safe_load(doc).get('options') or {}))
+
+
+def all_tasks():
+    for name in NAMES + ('tasks/config_hash',):
+        data = load_yaml('playbooks', name + '.yml')
+        plays = data if name != 'tasks/config_hash' else [{'tasks': data}]
+        for play in plays:
+            for task in play_tasks(play):
+                yield name, task
+
+
+def test_every_playbook_exists():
+    assert sorted(f[:-4] for f in os.listdir(PLAYBOOKS) if f.endswith('.yml')) == sorted(NAMES)
+
+
+@pytest.mark.parametrize('name, task', list(all_tasks()), ids=lambda v: v if isinstance(v, str) else v.get('name'))
+def test_tasks_named_fqcn_and_valid_options(name, task):
+    assert task.get('name'), 'unnamed task in %s' % name
+    action, args = task_action(task)
+    if action is None:
+        return
+    assert action.count('.') >= 2, '%s: %s is not a FQCN' % (name, action)
+    if action.startswith('fleet.kdump.'):
+        unknown = set(args or {}) - module_options(action.split('.')[-1])
+        assert not unknown, '%s: %s has no option %s' % (name, action, sorted(unknown))
+
+
+def test_configure_order():
+    plays = load_yaml('playbooks', 'configure.yml')
+    assert [p['hosts'] for p in plays] == ['kdump_fleet', 'kdump_collector', 'kdump_fleet']
+    assert 'kdump_serial' in plays[2]['serial'] and 'kdump_max_fail_percentage' in str(plays[2]['max_fail_percentage'])
+
+
+def test_crash_test_guard_and_batches():
+    plays = load_yaml('playbooks', 'crash_test.yml')
+    guard, fleet, summary = plays
+    assert guard['hosts'] == 'localhost'
+    assert 'kdump_crash_test_confirm | default(false) | bool' in guard['tasks'][0]['ansible.builtin.assert']['that']
+    assert fleet['hosts'] == 'kdump_fleet' and fleet['max_fail_percentage'] == 0
+    assert 'kdump_crash_test_confirm | default(false) | bool' in fleet['tasks'][0]['ansible.builtin.assert']['that']
+    assert summary['hosts'] == 'localhost'
+    # Nothing crashes before the preflight: the first sysrq_test with confirm true comes after one with confirm false.
+    confirms = [args.get('confirm') for _n, t in [('', t) for t in play_tasks(fleet)]
+                for action, args in [task_action(t)] if action == 'fleet.kdump.sysrq_test']
+    assert confirms == [False, True]
+
+
+def render(expression, variables):
+    """Template expression as a play would (strings loaded from playbooks are trusted templates)."""
+    trusted = dict((k, trust_as_template(v) if isinstance(v, str) else v) for k, v in variables.items())
+    return Templar(loader=DataLoader(), variables=trusted).template(trust_as_template(expression))
+
+
+@pytest.mark.parametrize('given, batches', [
+    (None, [1, '10%', '50%', '100%']),
+    ('1,10%,50%,100%', ['1', '10%', '50%', '100%']),
+    (' 2 , 25% ,', ['2', '25%']),
+    ([1, '100%'], [1, '100%']),
+])
+def test_crash_test_batches_from_survey_or_list(given, batches):
+    fleet_vars = load_yaml('playbooks', 'crash_test.yml')[1]['vars']
+    variables = dict(fleet_vars)
+    if given is not None:
+        variables['kdump_crash_test_batches'] = given
+    assert render(fleet_vars['__kdump_batches'], variables) == batches
+
+
+@pytest.mark.parametrize('confirm, ok', [(None, False), (False, False), ('false', False), ('true', True), (True, True), ('yes', True)])
+def test_confirm_expression(confirm, ok):
+    variables = {} if confirm is None else {'kdump_crash_test_confirm': confirm}
+    assert render('{{ kdump_crash_test_confirm | default(false) | bool }}', variables) is ok
+
+
+def test_readiness_lists_unreachable_hosts():
+    plays = load_yaml('playbooks', 'readiness.yml')
+    assert plays[0]['hosts'] == 'kdump_fleet' and plays[0]['ignore_unreachable'] is True
+    actions = [task_action(t)[0] for t in play_tasks(plays[0])]
+    assert actions[:2] == ['ansible.builtin.set_fact', 'fleet.kdump.crashkernel_facts']
+    report = [t for t in play_tasks(plays[1]) if t['name'] == 'Build the report'][0]
+    assert 'fleet.kdump.kdump_readiness' in report['ansible.builtin.set_fact']['kdump_readiness_report']
+
+
+def test_config_hash_shared():
+    for name in ('crash_test.yml', 'readiness.yml'):
+        with open(os.path.join(PLAYBOOKS, name), encoding='utf-8') as handle:
+            assert 'tasks/config_hash.yml' in handle.read()
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_syntax_check(name):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.venv', 'collections'))
+    bindir = os.path.dirname(sys.executable)
+    result = subprocess.run([os.path.join(bindir, 'ansible-playbook'), '--syntax-check', '-i', os.path.join(FIXTURES, 'inventory.ini'),
+                             'fleet.kdump.' + name], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

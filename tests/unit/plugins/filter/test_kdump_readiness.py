@@ -1,0 +1,124 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import json
+import os
+from html.parser import HTMLParser
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.fleet.kdump.plugins.filter.kdump_readiness import FilterModule, size_text
+
+FIXTURE = os.path.join(os.path.dirname(__file__), '..', '..', 'playbooks', 'fixtures', 'readiness-entries.json')
+kdump_readiness = FilterModule().filters()['kdump_readiness']
+
+
+@pytest.fixture
+def entries():
+    with open(FIXTURE, encoding='utf-8') as handle:
+        return json.load(handle)
+
+
+def states(report):
+    return dict((row['host'], row['state']) for row in report['hosts'])
+
+
+def test_every_state(entries):
+    report = kdump_readiness(entries, '2026-11-26T14:00:00Z')
+    assert states(report) == {
+        'web1': 'ready', 'web2': 'untested since change', 'db1': 'not ready', 'db2': 'reboot pending',
+        'app1': 'disabled', 'app2': 'never crash-tested', 'app3': 'crash test failed', 'gone1': 'unreachable',
+    }
+    assert report['ready'] == 1
+    assert sum(report['counts'].values()) == len(entries)
+    assert report['generated'] == '2026-11-26T14:00:00Z'
+
+
+def test_rows_sorted_worst_first(entries):
+    hosts = [row['host'] for row in kdump_readiness(entries)['hosts']]
+    assert hosts[0] == 'gone1'
+    assert hosts[-1] == 'web1'
+
+
+def test_reasons(entries):
+    rows = dict((row['host'], row) for row in kdump_readiness(entries)['hosts'])
+    assert rows['db1']['reason'] == 'no crashkernel= on the kernel command line'
+    assert 'kernel 6.1.0-28-amd64 -> 6.1.0-29-amd64' in rows['web2']['reason']
+    assert 'kdump configuration' in rows['web2']['reason']
+    assert 'crashkernel=384M-:128M' in rows['db2']['reason']
+    assert 'No route to host' in rows['gone1']['reason']
+    assert rows['app3']['reason'].endswith('no dump arrived')
+
+
+def test_config_change_alone(entries):
+    web1 = dict(entries[0], config_hash='other')
+    row = kdump_readiness([web1])['hosts'][0]
+    assert row['state'] == 'untested since change'
+    assert row['reason'].endswith('kdump configuration')
+
+
+def test_missing_facts_is_error():
+    row = kdump_readiness([{'host': 'x', 'error': 'module failed'}])['hosts'][0]
+    assert (row['state'], row['reason']) == ('error', 'module failed')
+
+
+def test_table_fixed_width(entries):
+    lines = kdump_readiness(entries)['table'].splitlines()
+    assert lines[0].split() == ['HOST', 'STATE', 'RESERVED', 'EXPECTED', 'KERNEL', 'LAST', 'TEST', 'REASON']
+    assert len(lines) == len(entries) + 1
+    column = lines[0].index('STATE')
+    assert all(line[column - 2:column] == '  ' for line in lines)
+    web1 = [line for line in lines if line.startswith('web1 ')][0]
+    assert '128M' in web1 and 'ok 2026-11-26T12:00:00Z' in web1
+
+
+class Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.title, self._in_title = [], '', False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_title = tag == 'title' and not self.title  # the page title, not the SVG tooltips
+
+    def handle_endtag(self, tag):
+        self._in_title = False
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+
+
+def test_html_self_contained_and_escaped(entries):
+    entries[0]['host'] = 'web1<script>'
+    page = kdump_readiness(entries, '2026-11-26T14:00:00Z')['html']
+    parser = Collect()
+    parser.feed(page)
+    names = [tag for tag, _a in parser.tags]
+    assert parser.title == 'fleet.kdump readiness'
+    assert names.count('tr') == len(entries) + 1
+    assert 'svg' in names and names.count('rect') == 8
+    assert 'script' not in names and 'web1&lt;script&gt;' in page
+    assert not any(a.get('src') or a.get('href') for _t, a in parser.tags)
+
+
+def test_empty_fleet():
+    report = kdump_readiness([])
+    assert report['hosts'] == [] and report['ready'] == 0
+    assert '<svg' in report['html']
+
+
+@pytest.mark.parametrize('value, text', [(None, '-'), (0, '0'), (1023, '1023'), (134217728, '128M'), (1610612736, '1.5G')])
+def test_size_text(value, text):
+    assert size_text(value) == text
+
+
+@pytest.mark.parametrize('bad', ['web1', {'host': 'x'}, [{'facts': {}}], [None]])
+def test_bad_input(bad):
+    with pytest.raises(AnsibleFilterError, match='kdump_readiness'):
+        kdump_readiness(bad)
