@@ -1,5 +1,5 @@
 # fleet.kdump: the commands a person (and CI) runs. See README.md.
-.PHONY: setup test unit lint docs build clean
+.PHONY: setup test unit lint docs build demo e2e lab-down clean
 
 setup:
 	scripts/setup.sh
@@ -18,6 +18,15 @@ docs:
 
 build:
 	rm -rf build && .venv/bin/ansible-galaxy collection build --output-path build/ --force
+
+demo:
+	demo/run
+
+e2e:
+	tests/e2e/run
+
+lab-down:
+	lab/fleetlab down
 
 clean:
 	rm -rf build tests/output

@@ -47,6 +47,6 @@ print(re.search(r"pip='([0-9.]+)'", src.read_text()).group(1))
 PY
 )
 mkdir -p ~/.ansible/test/cache
-install -m 0644 scripts/ansible-test/get_pip_offline.py ~/.ansible/test/cache/get_pip_${pip_version//./_}.py
+install -m 0644 scripts/ansible-test/get_pip_offline.py ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
 
 echo "setup: done ($(.venv/bin/ansible --version | head -1))"

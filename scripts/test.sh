@@ -2,7 +2,7 @@
 # Every gate CI runs, in order; keeps going after a failure so one run shows everything,
 # then prints one closing summary line and exits non-zero if any gate failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root=$PWD
 venv=$root/.venv/bin
 export ANSIBLE_COLLECTIONS_PATH=$root/.venv/collections
@@ -19,14 +19,14 @@ gate() {  # gate NAME COMMAND...
 }
 
 # ansible-test only works from a tree laid out as ansible_collections/<ns>/<name>.
-sanity() {
-    local tmp; tmp=$(mktemp -d)
-    trap 'rm -rf "$tmp"' RETURN
-    local dest=$tmp/ansible_collections/fleet/kdump
+sanity() (
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    dest=$tmp/ansible_collections/fleet/kdump
     mkdir -p "$dest"
     git ls-files -z -co --exclude-standard | xargs -0 cp --parents -t "$dest"
-    (cd "$dest" && git init -q && git add -A && "$venv/ansible-test" sanity --venv --python 3.12 --color no)
-}
+    cd "$dest" && git init -q && git add -A && "$venv/ansible-test" sanity --venv --python 3.12 --color no
+)
 
 build() {
     rm -rf build && "$venv/ansible-galaxy" collection build --output-path build/ --force

@@ -1,0 +1,42 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""After converge and the crash test: fleet guests are dump-ready, and the collector holds their dumps."""
+import json
+
+import pytest
+
+FLEET = ["fleet1", "fleet2"]
+BIN = "/usr/local/bin/kdump-collector"
+DB = "/var/lib/kdump-collector/index.sqlite"
+
+
+def _on(host):
+    return host.backend.get_hostname()
+
+
+def test_fleet_guest_is_ready(host):
+    if _on(host) not in FLEET:
+        pytest.skip("fleet guests only")
+    assert host.package("kdump-tools").is_installed
+    assert host.package("makedumpfile").is_installed
+    assert "crashkernel=" in host.file("/proc/cmdline").content_string
+    assert int(host.file("/sys/kernel/kexec_crash_size").content_string) > 0
+    assert host.file("/sys/kernel/kexec_crash_loaded").content_string.strip() == "1"
+    config = host.file("/etc/default/kdump-tools").content_string
+    assert 'SSH="kdump@kdump-collector"' in config
+    fact = json.loads(host.file("/etc/ansible/facts.d/kdump_crash_test.fact").content_string)
+    assert fact["outcome"] == "ok"
+
+
+def test_collector_indexed_every_crash(host):
+    if _on(host) != "kdump-collector":
+        pytest.skip("collector only")
+    out = host.check_output("runuser -u kdump -- %s list --db %s --json", BIN, DB)
+    dumps = json.loads(out)
+    for name in FLEET:
+        mine = [d for d in dumps if d["host"] == name and d["state"] == "complete"]
+        assert mine, "no complete dump from %s in %s" % (name, out)
+        assert mine[-1]["reason"] == "sysrq: Trigger a crash"
+        assert mine[-1]["dump_format"].startswith("makedumpfile-flattened")
+        assert mine[-1]["kernel"]
