@@ -589,3 +589,17 @@ def test_twenty_concurrent_receives_and_index(tmp_path, kc):
 def test_receive_help():
     result = run('receive', '--help')
     assert result.returncode == 0 and b'SSH_ORIGINAL_COMMAND' in result.stdout
+
+
+def test_connectivity_probe_is_mkdir_only_and_never_indexed(tmp_path):
+    root = str(tmp_path / 'root')
+    os.mkdir(root)
+    probe = '/var/crash/t1-000000000000'
+    assert receive(root, 'mkdir -p ' + probe).returncode == 0
+    assert os.path.isdir(os.path.join(root, 'h1', 't1-000000000000'))
+    refused = receive(root, 'dd of=%s/dump-incomplete' % probe, input_bytes=b'x' * 100)
+    assert refused.returncode != 0 and b'connectivity probe' in refused.stderr
+    assert os.listdir(os.path.join(root, 'h1', 't1-000000000000')) == []
+    db = str(tmp_path / 'index.sqlite')
+    assert run('index', '--root', root, '--db', db).returncode == 0
+    assert run('list', '--db', db, '--json').stdout.strip() == b'[]'
