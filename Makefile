@@ -1,5 +1,5 @@
 # fleet.kdump: the commands a person (and CI) runs. See README.md.
-.PHONY: setup test unit lint docs build demo e2e lab-down clean
+.PHONY: setup test unit lint docs build demo e2e lab-down bench clean
 
 setup:
 	scripts/setup.sh
@@ -27,6 +27,9 @@ e2e:
 
 lab-down:
 	lab/fleetlab down
+
+bench:
+	.venv/bin/python bench/collector_bench.py
 
 clean:
 	rm -rf build tests/output
