@@ -4,11 +4,10 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.fleet.kdump.tests.unit.module_runner import run_module
 
 from ansible_collections.fleet.kdump.plugins.modules.crashkernel_facts import main
 from ansible_collections.fleet.kdump.tests.unit.fixtures.hosts.host_tree import make_host
@@ -22,16 +21,15 @@ RETURN_KEYS = {
 }
 
 
-def run_module(capsys, args):
-    with patch_module_args(args), pytest.raises(SystemExit) as exit_info:
-        main()
-    return exit_info.value.code, json.loads(capsys.readouterr().out)
+def run_facts(capsys, args):
+    result = run_module(capsys, main, args)
+    return result.pop('exit_code'), result
 
 
 @pytest.mark.parametrize('check_mode', [False, True])
 def test_ready_host(tmp_path, capsys, check_mode):
     root = make_host(tmp_path)
-    code, result = run_module(capsys, {'root': root, '_ansible_check_mode': check_mode})
+    code, result = run_facts(capsys, {'root': root, '_ansible_check_mode': check_mode})
     assert code == 0
     assert result['changed'] is False
     facts = result['ansible_facts']['crashkernel']
@@ -43,7 +41,7 @@ def test_ready_host(tmp_path, capsys, check_mode):
 
 def test_reboot_pending(tmp_path, capsys):
     root = make_host(tmp_path, {'etc/default/grub.d/zz-fleet-kdump.cfg': 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT crashkernel=256M"\n'})
-    dummy, result = run_module(capsys, {'root': root})
+    dummy, result = run_facts(capsys, {'root': root})
     facts = result['ansible_facts']['crashkernel']
     assert facts['reboot_required'] is True and facts['configured_spec'] == '256M'
     assert facts['problems'][0].startswith('reboot needed: next boot reserves 256 MiB (crashkernel=256M)')
@@ -52,11 +50,11 @@ def test_reboot_pending(tmp_path, capsys):
 def test_root_is_expanded(tmp_path, capsys, monkeypatch):
     make_host(tmp_path)
     monkeypatch.setenv('HOME', str(tmp_path))
-    dummy, result = run_module(capsys, {'root': '~/root'})
+    dummy, result = run_facts(capsys, {'root': '~/root'})
     assert result['ansible_facts']['crashkernel']['kdump_state'] == 'ready'
 
 
 def test_unknown_option_fails(capsys):
-    code, result = run_module(capsys, {'path': '/'})
+    code, result = run_facts(capsys, {'path': '/'})
     assert code == 1 and result['failed'] is True
     assert 'path' in result['msg']

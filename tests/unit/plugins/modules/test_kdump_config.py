@@ -11,7 +11,7 @@ import stat
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.fleet.kdump.tests.unit.module_runner import run_module
 
 from ansible_collections.fleet.kdump.plugins.modules import kdump_config
 
@@ -33,15 +33,7 @@ def conf(root):
 
 
 def run(capsys, args, check_mode=False, diff=False):
-    if check_mode:
-        args['_ansible_check_mode'] = True
-    if diff:
-        args['_ansible_diff'] = True
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        kdump_config.main()
-    result = json.loads(capsys.readouterr().out)
-    result['exit_code'] = exc.value.code
-    return result
+    return run_module(capsys, kdump_config.main, args, check_mode, diff)
 
 
 def set_loaded(root, value):

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.fleet.kdump.tests.unit.module_runner import run_module
 
 from ansible_collections.fleet.kdump.plugins.modules import sysrq_test
 
@@ -43,13 +43,7 @@ def root(tmp_path):
 
 
 def run(capsys, args, check_mode=False):
-    if check_mode:
-        args['_ansible_check_mode'] = True
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        sysrq_test.main()
-    result = json.loads(capsys.readouterr().out)
-    result['exit_code'] = exc.value.code
-    return result
+    return run_module(capsys, sysrq_test.main, args, check_mode)
 
 
 def checks(result):
