@@ -4,11 +4,9 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from ansible_collections.fleet.kdump.tests.unit.module_runner import run_module
-
 from ansible_collections.fleet.kdump.plugins.modules.crashkernel_facts import main
 from ansible_collections.fleet.kdump.tests.unit.fixtures.hosts.host_tree import make_host
 
