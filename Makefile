@@ -13,8 +13,12 @@ unit:
 lint:
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.venv/collections .venv/bin/ansible-lint
 
+# docs/role-variables.md from the roles' argument specs, and the module/filter/role reference (RST) in build/docs.
 docs:
 	.venv/bin/python scripts/gen-role-docs.py
+	rm -rf build/docs && mkdir -p build/docs
+	PATH=$(CURDIR)/.venv/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.venv/collections .venv/bin/antsibull-docs collection \
+	    --use-current --squash-hierarchy --fail-on-error --dest-dir build/docs fleet.kdump
 
 build:
 	rm -rf build && .venv/bin/ansible-galaxy collection build --output-path build/ --force
