@@ -79,7 +79,8 @@ def test_inventory_ini_and_yaml(fleetlab, tmp_path, capsys):
     fleetlab.cmd_inventory(Args)
     text = (tmp_path / "inventory.ini").read_text()
     assert "[kdump_collector]\nkdump-collector ansible_host=127.0.0.1" in text
-    assert "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'" in text
+    assert ("ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+            " -o ServerAliveInterval=5 -o ServerAliveCountMax=3'") in text
     assert "lab_collector_address=10.0.12.100" in text
     Args.format = "yaml"
     fleetlab.cmd_inventory(Args)
