@@ -1,5 +1,5 @@
 # fleet.kdump: the commands a person (and CI) runs. See README.md.
-.PHONY: setup test unit lint docs build demo e2e lab-down bench clean
+.PHONY: setup test unit lint docs build demo e2e lab-down bench bench-sizing clean
 
 setup:
 	scripts/setup.sh
@@ -32,8 +32,16 @@ e2e:
 lab-down:
 	lab/fleetlab down
 
+# Collector ratios, then the lab's (P1 re-run cost, P4 crash downtime; about 20 min under TCG), then the
+# crashkernel sizing table recorded by `make bench-sizing`.
 bench:
 	.venv/bin/python bench/collector_bench.py
+	.venv/bin/python bench/lab_bench.py
+	PYTHONPATH=$(CURDIR)/.venv/collections .venv/bin/python bench/crashkernel_sizing.py --print
+
+# Re-measure the crashkernel sizing by real crashes (1, 2 and 4 GiB guests; about an hour under TCG).
+bench-sizing:
+	PYTHONPATH=$(CURDIR)/.venv/collections .venv/bin/python bench/crashkernel_sizing.py
 
 clean:
 	rm -rf build tests/output

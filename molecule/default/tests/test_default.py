@@ -40,3 +40,21 @@ def test_collector_indexed_every_crash(host):
         assert mine[-1]["reason"] == "sysrq: Trigger a crash"
         assert mine[-1]["dump_format"].startswith("makedumpfile-flattened")
         assert mine[-1]["kernel"]
+
+
+def test_fast_path_stamp_sees_a_changed_file(host):
+    if _on(host) not in FLEET:
+        pytest.skip("fleet guests only")
+    stamp = "/etc/ansible/facts.d/kdump_role.fact"
+    before = json.loads(host.check_output(stamp))
+    assert before["files_unchanged"] is True
+    assert len(before["inputs"]) == 64
+    pub = host.file("/root/.ssh/kdump_id_ed25519.pub").content_string
+    assert before["ssh_public_key"].split()[:2] == pub.split()[:2]
+    with host.sudo():
+        host.run_expect([0], "cp -p /etc/default/kdump-tools /tmp/kdump-tools.orig && echo '# hand edit' >> /etc/default/kdump-tools")
+        try:
+            assert json.loads(host.check_output(stamp))["files_unchanged"] is False
+        finally:
+            host.run_expect([0], "cp -p /tmp/kdump-tools.orig /etc/default/kdump-tools")
+    assert json.loads(host.check_output(stamp))["files_unchanged"] is True
