@@ -20,7 +20,12 @@ COLOURS = {
     'disabled': '#95a5a6', 'ready': '#27ae60',
 }
 TABLE_COLUMNS = (('HOST', 'host'), ('STATE', 'state'), ('RESERVED', 'reserved'), ('EXPECTED', 'expected'),
-                 ('KERNEL', 'kernel_release'), ('LAST TEST', 'last_test'), ('REASON', 'reason'))
+                 ('RECOMMENDED', 'recommended'), ('KERNEL', 'kernel_release'), ('LAST TEST', 'last_test'), ('REASON', 'reason'))
+HTML_COLUMNS = ('reserved', 'expected', 'recommended', 'kernel_release', 'last_test', 'reason')
+MIB = 1 << 20
+# Over-reserved: more than the recommendation plus 64 MiB or half of it, whichever is larger.
+OVER_SLACK_MIB = 64
+OVER_SLACK_SHARE = 0.5
 
 
 def size_text(value):
@@ -66,6 +71,17 @@ def classify(entry):
     return 'ready', 'crash-tested %s' % test.get('time', '?')
 
 
+def sizing(reserved, recommended):
+    """'under', 'over' or 'ok' for the reservation against crashkernel_facts' recommendation; None when unknown."""
+    if not reserved or not recommended:
+        return None
+    if reserved < recommended:
+        return 'under'
+    if reserved > recommended + max(OVER_SLACK_MIB * MIB, OVER_SLACK_SHARE * recommended):
+        return 'over'
+    return 'ok'
+
+
 def build_row(entry):
     if not isinstance(entry, Mapping) or not entry.get('host'):
         raise AnsibleFilterError('kdump_readiness: every entry must be a dict with a host key, got %r' % (entry,))
@@ -79,6 +95,9 @@ def build_row(entry):
         'kdump_state': facts.get('kdump_state'),
         'reserved_bytes': facts.get('reserved_bytes'),
         'expected_bytes': facts.get('expected_bytes'),
+        'recommended_bytes': facts.get('recommended_bytes'),
+        'recommended_spec': facts.get('recommended_spec'),
+        'sizing': sizing(facts.get('reserved_bytes'), facts.get('recommended_bytes')),
         'kernel_release': facts.get('kernel_release'),
         'config_hash': entry.get('config_hash'),
         'problems': list(facts.get('problems') or []),
@@ -91,6 +110,7 @@ def table_cells(row):
     return {
         'host': row['host'], 'state': row['state'], 'reason': row['reason'],
         'reserved': size_text(row['reserved_bytes']), 'expected': size_text(row['expected_bytes']),
+        'recommended': size_text(row['recommended_bytes']) + (' (%s)' % row['sizing'] if row['sizing'] in ('under', 'over') else ''),
         'kernel_release': row['kernel_release'] or '-',
         'last_test': '%s %s' % (test['outcome'], test['time']) if test else '-',
     }
@@ -129,16 +149,17 @@ def render_html(report):
         cells = table_cells(row)
         rows.append('<tr class="%s"><td>%s</td><td><span class="badge" style="background:%s">%s</span></td>%s</tr>' % (
             esc(row['state'].replace(' ', '-')), esc(row['host']), COLOURS[row['state']], esc(row['state']),
-            ''.join('<td>%s</td>' % esc(cells[k]) for k in ('reserved', 'expected', 'kernel_release', 'last_test', 'reason'))))
+            ''.join('<td>%s</td>' % esc(cells[k]) for k in HTML_COLUMNS)))
     summary = ', '.join('%s %d' % (s, report['counts'][s]) for s in STATES if report['counts'].get(s)) or 'no hosts'
+    summary += ''.join('; %s-reserved %d' % (k, n) for k, n in sorted(report['sizing'].items()) if n)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>fleet.kdump readiness</title>\n'
         '<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}'
         'td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}th{background:#eee}'
         'td:not(:last-child){white-space:nowrap}.badge{color:#fff;padding:1px 6px;border-radius:3px}</style>\n</head><body>\n'
         '<h1>fleet.kdump readiness</h1>\n<p>Generated %s. %d hosts: %s.</p>\n%s\n'
-        '<table><tr><th>host</th><th>state</th><th>reserved</th><th>expected</th><th>kernel</th><th>last crash test</th>'
-        '<th>reason</th></tr>\n%s\n</table>\n</body></html>\n'
+        '<table><tr><th>host</th><th>state</th><th>reserved</th><th>expected</th><th>recommended</th><th>kernel</th>'
+        '<th>last crash test</th><th>reason</th></tr>\n%s\n</table>\n</body></html>\n'
     ) % (esc(str(report['generated'] or '-')), len(report['hosts']), esc(summary), render_chart(report['counts']), '\n'.join(rows))
 
 
@@ -151,6 +172,7 @@ def kdump_readiness(entries, generated=None):
         'generated': generated,
         'counts': dict((s, sum(1 for r in rows if r['state'] == s)) for s in STATES),
         'hosts': rows,
+        'sizing': dict((v, sum(1 for r in rows if r['sizing'] == v)) for v in ('under', 'over')),
     }
     report['ready'] = report['counts']['ready']
     report['table'] = render_table(rows)

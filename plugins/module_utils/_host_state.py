@@ -26,6 +26,7 @@ from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel import (
     kernel_rounds_ram,
     normalize_spec,
 )
+from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel_sizing import recommend
 from ansible_collections.fleet.kdump.plugins.module_utils._kdump_keys import SECRET_KEYS
 from ansible_collections.fleet.kdump.plugins.module_utils._shell_assign import parse_shell_assignments
 
@@ -40,6 +41,7 @@ EFI_GLOBAL_GUID = '8be4df61-93ca-11d2-aa0d-00e098032b8c'
 SECRET_MASK = '********'
 # kdump-tools 1.10 copies /proc/vmcore when makedumpfile is missing; 1.8 leaves an empty dump.
 KDUMP_TOOLS_CP_FALLBACK = (1, 10)
+KDUMP_INITRD = '/var/lib/kdump/initrd.img-%s'
 
 _IOMEM_LINE = re.compile(r'^( *)([0-9a-fA-F]+)-([0-9a-fA-F]+) : (.*)$')
 
@@ -327,10 +329,20 @@ def gather(root='/'):
         'cpu_count': _count_processors(read_text(root, '/proc/cpuinfo')),
     }
     facts['kdump_state'], facts['kdump_state_reason'] = _kdump_state(facts)
+    advice = recommend(ram_bytes, facts['cpu_count'], kernel_release, _file_size(root, KDUMP_INITRD % kernel_release),
+                       settings.get('KDUMP_CMDLINE_APPEND'))
+    facts.update(recommended_spec=advice['spec'], recommended_bytes=advice['bytes'], recommended_reasoning=advice['reasoning'])
     problems.extend(_reservation_problems(facts, configured_error))
     problems.extend(_kdump_problems(facts))
     facts['problems'] = problems
     return facts
+
+
+def _file_size(root, path):
+    try:
+        return os.stat(host_path(root, path)).st_size
+    except (OSError, TypeError):
+        return None
 
 
 def _count_processors(text):
@@ -378,6 +390,10 @@ def _reservation_problems(facts, configured_error):
             detail += '; RAM was taken from MemTotal, which is below what the kernel compares'
         problems.append('crashkernel= asks for %s but the kernel reserved %s: %s'
                         % (format_size(expected, binary=True), format_size(reserved, binary=True), detail))
+    recommended = facts['recommended_bytes']
+    if enabled and reserved and recommended and reserved < recommended:
+        problems.append('crashkernel reserves %s, below the %s recommended for this host (recommended_reasoning): the capture '
+                        'kernel may run out of memory' % (format_size(reserved, binary=True), format_size(recommended, binary=True)))
     if configured_error:
         problems.append('the boot configuration has an invalid value, the next boot reserves nothing: %s' % configured_error)
     if facts['reboot_required']:

@@ -19,6 +19,9 @@ description:
   - C(/etc/default/kdump-tools) and C(/etc/default/grub) (plus C(/etc/default/grub.d/*.cfg)) are parsed as data, never sourced
     or executed; only plain assignments with C($NAME) expansion are understood and anything else is reported in RV(ansible_facts.crashkernel.problems).
   - The kdump state is decided from sysfs and the configuration files, not from C(kdump-config) exit codes.
+  - Recommends a C(crashkernel=) size for the host from its RAM, CPU count, kernel, kdump initrd size and the smallest
+    reservations measured by real crashes in the collection's VM lab, plus a safety margin
+    (RV(ansible_facts.crashkernel.recommended_spec), with the reasoning in RV(ansible_facts.crashkernel.recommended_reasoning)).
   - Changes nothing.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -249,6 +252,28 @@ ansible_facts:
           type: int
           returned: always
           sample: 2
+        recommended_spec:
+          description:
+            - C(crashkernel=) size recommended for this host, what the P(fleet.kdump.kdump#role) role writes for
+              O(fleet.kdump.kdump#role:main:kdump_crashkernel=auto); V(null) when the RAM size is unknown.
+            - The smallest reservation that gave a complete dump in the VM lab for this kernel series and RAM, more for a
+              larger kdump initrd or a capture kernel without C(nr_cpus=1), plus a margin of 16 MiB or 10%, rounded up to 16 MiB.
+          type: str
+          returned: always
+          sample: 128M
+        recommended_bytes:
+          description: RV(ansible_facts.crashkernel.recommended_spec) in bytes; V(null) when there is no recommendation.
+          type: int
+          returned: always
+          sample: 134217728
+        recommended_reasoning:
+          description: How RV(ansible_facts.crashkernel.recommended_spec) was reached, one step per line, with the numbers.
+          type: list
+          elements: str
+          returned: always
+          sample:
+            - "kernel 6.1.0-50-amd64: measured series 6.1 (Debian 12, kernel 6.1.0-50-amd64, kdump-tools 1:1.8.1, QEMU guests with 1 vCPU)"
+            - "112 MiB + 16 MiB safety margin (16 MiB or 10%, the larger), rounded up to 16 MiB: 128M"
         problems:
           description: Findings in plain language; empty when nothing looks wrong.
           type: list

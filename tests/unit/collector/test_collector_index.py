@@ -186,6 +186,27 @@ def test_growing_incomplete_dump_is_rescanned(tmp_path, kc):
     assert rows(db, kc)[entry]['dump_bytes'] == 20
 
 
+def test_rename_during_a_pass_is_indexed_by_the_same_run(tmp_path, kc, monkeypatch, capsys):
+    """The final mv of a dump lands while index runs: the same run must pass again and see it complete."""
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    entry = make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, FLAT, dump_name='dump-incomplete')
+    os.makedirs(os.path.join(root, '.log'))
+    real_pass, passes = kc.index_pass, []
+
+    def pass_then_rename(*args):
+        real_pass(*args)
+        passes.append(rows(db, kc)[entry]['state'])
+        if len(passes) == 1:
+            os.rename(os.path.join(entry, 'dump-incomplete'), os.path.join(entry, 'dump.202611261216'))
+            with open(os.path.join(root, '.log', 'receive.log'), 'a') as log:
+                log.write('ACCEPT mv\n')
+
+    monkeypatch.setattr(kc, 'index_pass', pass_then_rename)
+    assert kc.main(['index', '--root', root, '--db', db]) == 0
+    assert passes == ['incomplete', 'complete']
+
+
 def test_garbage_never_stops_the_index(tmp_path, kc):
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')

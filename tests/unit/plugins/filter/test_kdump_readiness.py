@@ -69,12 +69,27 @@ def test_missing_facts_is_error():
 
 def test_table_fixed_width(entries):
     lines = kdump_readiness(entries)['table'].splitlines()
-    assert lines[0].split() == ['HOST', 'STATE', 'RESERVED', 'EXPECTED', 'KERNEL', 'LAST', 'TEST', 'REASON']
+    assert lines[0].split() == ['HOST', 'STATE', 'RESERVED', 'EXPECTED', 'RECOMMENDED', 'KERNEL', 'LAST', 'TEST', 'REASON']
     assert len(lines) == len(entries) + 1
     column = lines[0].index('STATE')
     assert all(line[column - 2:column] == '  ' for line in lines)
     web1 = [line for line in lines if line.startswith('web1 ')][0]
     assert '128M' in web1 and 'ok 2026-11-26T12:00:00Z' in web1
+
+
+@pytest.mark.parametrize('reserved, recommended, verdict', [
+    (128, 128, 'ok'), (112, 128, 'under'), (192, 128, 'ok'), (193, 128, 'over'), (512, 384, 'ok'), (577, 384, 'over'),
+    (0, 128, None), (128, None, None), (None, 128, None),
+])
+def test_sizing_verdict(entries, reserved, recommended, verdict):
+    mib = 1 << 20
+    facts = dict(entries[0]['facts'], reserved_bytes=reserved and reserved * mib,
+                 recommended_bytes=recommended and recommended * mib)
+    report = kdump_readiness([dict(entries[0], facts=facts)])
+    assert report['hosts'][0]['sizing'] == verdict
+    assert report['sizing'] == {'under': int(verdict == 'under'), 'over': int(verdict == 'over')}
+    if verdict in ('under', 'over'):
+        assert '(%s)' % verdict in report['table'] and '%s-reserved 1' % verdict in report['html']
 
 
 class Collect(HTMLParser):

@@ -16,6 +16,7 @@ RETURN_KEYS = {
     'configured_high_spec', 'configured_low_spec', 'configured_expected_bytes', 'grub_cfg_spec', 'grub_update_required',
     'reboot_required', 'kdump_installed', 'kdump_state', 'kdump_state_reason', 'kdump_settings', 'kdump_tools_version',
     'makedumpfile_installed', 'sysrq', 'efi', 'secure_boot', 'lockdown', 'kexec_file_load_required', 'boot_id', 'cpu_count', 'problems',
+    'recommended_spec', 'recommended_bytes', 'recommended_reasoning',
 }
 
 
@@ -35,6 +36,8 @@ def test_ready_host(tmp_path, capsys, check_mode):
     assert facts['kdump_state'] == 'ready'
     assert facts['expected_bytes'] == facts['reserved_bytes'] == 134217728
     assert facts['problems'] == []
+    assert facts['recommended_spec'] == '%dM' % (facts['recommended_bytes'] >> 20)
+    assert facts['recommended_reasoning'][-1].endswith(facts['recommended_spec'])
 
 
 def test_reboot_pending(tmp_path, capsys):
