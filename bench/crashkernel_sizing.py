@@ -32,6 +32,7 @@ import threading
 import time
 
 from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel import reservation
+from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel_sizing import recommend
 from lab_driver import SYSRQ_CRASH, Lab
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -197,11 +198,12 @@ def record(path, dist, point):
     data.update(method=__doc__.split('\n\n', 1)[1].strip(), distro_defaults=DISTRO_DEFAULTS,
                 capture_cmdline_append=CAPTURE_APPEND)
     series = data.setdefault('series', {}).setdefault(series_of(point['kernel']), {'points': []})
-    series.update(kernel=point['kernel'], kdump_tools=point['kdump_tools'], dist=dist,
-                  kdump_initrd_bytes=point['kdump_initrd_bytes'])
     point['measured'] = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
     series['points'] = sorted([old for old in series['points'] if old['ram_mib'] != point['ram_mib']] + [point],
                               key=lambda entry: entry['ram_mib'])
+    # Each guest builds its own kdump initrd (a few bytes apart): the series keeps the largest.
+    series.update(kernel=point['kernel'], kdump_tools=point['kdump_tools'], dist=dist,
+                  kdump_initrd_bytes=max(entry['kdump_initrd_bytes'] for entry in series['points']))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path + '.tmp', 'w') as handle:
         json.dump(data, handle, indent=1, sort_keys=True)
@@ -214,18 +216,21 @@ def series_of(release):
 
 
 def print_table(data):
-    print('%-7s %-7s %-12s %-15s %-7s %s' % ('kernel', 'RAM', 'smallest OK', 'largest failed', 'probes',
-                                            'distro defaults reserve'))
+    rows = [('kernel', 'RAM', 'smallest OK', 'largest failed', 'probes', 'auto', 'distro defaults reserve')]
     for name, series in sorted(data['series'].items()):
         for point in series['points']:
-            defaults = ', '.join('%s %dM' % (distro, reservation(spec, point['ram_mib'] * MIB) // MIB)
+            ram = point['ram_mib'] * MIB
+            auto = recommend(ram, 1, series['kernel'], series['kdump_initrd_bytes'], None)['spec']
+            defaults = ', '.join('%s %dM' % (distro, reservation(spec, ram) // MIB)
                                  for distro, spec in sorted(data['distro_defaults'].items()))
-            print('%-7s %-7s %-12s %-15s %-7d %s' % (name, '%dM' % point['ram_mib'], '%sM' % point['smallest_ok_mib'],
-                                                    '%dM' % point['largest_failed_mib'], len(point['probes']), defaults))
+            rows.append((name, '%dM' % point['ram_mib'], '%sM' % point['smallest_ok_mib'],
+                         '%dM' % point['largest_failed_mib'], str(len(point['probes'])), auto, defaults))
+    for row in rows:
+        print('%-7s %-6s %-12s %-15s %-7s %-6s %s' % row)
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     p.add_argument('--mem', type=int, nargs='+', default=[1024, 2048, 4096], help='guest RAM sizes, MiB')
     p.add_argument('--dist', default='bookworm', choices=['bookworm', 'trixie'])
     p.add_argument('--low', type=int, default=48, help='MiB assumed too small (not probed unless reached)')

@@ -167,7 +167,7 @@ def p4_downtime(lab, rounds):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     p.add_argument('--rounds', type=int, default=3, help='P1 rounds (medians are compared)')
     p.add_argument('--crash-rounds', type=int, default=2, help='P4 rounds')
     p.add_argument('--keep', action='store_true', help='leave the lab running')
@@ -187,8 +187,8 @@ def main(argv=None):
             lab.down()
     p1, p4 = results['P1'], results['P4']
     print('P1 re-run cost: %.2f x floor (goal <= 3.0): configure re-run %.1f s vs floor %.1f s; %d tasks, %d executed, '
-          '%d skipped, %d changed' % (p1['ratio'], p1['rerun_seconds'], p1['floor_seconds'], p1['tasks'], p1['executed'],
-                                     p1['skipped'], p1['changed']))
+          '%d skipped, %d changed' % (p1['ratio'], p1['rerun_seconds'], p1['floor_seconds'], p1['tasks'],
+                                      p1['executed'], p1['skipped'], p1['changed']))
     print('P4 crash downtime: %.2f x plain reboot (goal <= 2.5): crash to indexed dump %d s vs reboot %d s; phases %s' % (
         p4['ratio'], p4['crash_seconds'], p4['reboot_seconds'], json.dumps(p4['crash_phases'][-1])))
     os.makedirs(os.path.dirname(args.output), exist_ok=True)

@@ -90,6 +90,9 @@ def recommend(ram_bytes, cpu_count, kernel_release, kdump_initrd_bytes, cmdline_
         extra += PER_CPU_MIB * (cpu_count - 1)
         reasoning.append('KDUMP_CMDLINE_APPEND has no nr_cpus=1: +%d MiB per CPU beyond the first for %d CPUs (an estimate, '
                          'not measured)' % (PER_CPU_MIB, cpu_count))
+    else:
+        reasoning.append('KDUMP_CMDLINE_APPEND has no nr_cpus=1 but %s: nothing added'
+                         % ('the host has one CPU' if cpu_count else 'the CPU count is unknown'))
     total = base + extra
     margin = max(MARGIN_MIB, MARGIN_SHARE * total)
     size = int(math.ceil((total + margin) / ROUND_MIB) * ROUND_MIB)

@@ -329,8 +329,9 @@ def gather(root='/'):
         'cpu_count': _count_processors(read_text(root, '/proc/cpuinfo')),
     }
     facts['kdump_state'], facts['kdump_state_reason'] = _kdump_state(facts)
-    advice = recommend(ram_bytes, facts['cpu_count'], kernel_release, _file_size(root, KDUMP_INITRD % kernel_release),
-                       settings.get('KDUMP_CMDLINE_APPEND'))
+    initrd_bytes = _file_size(root, KDUMP_INITRD % kernel_release) if kernel_release else None
+    # kdump-config reads ${KDUMP_CMDLINE_APPEND:=<package default>}: set but empty also means the default.
+    advice = recommend(ram_bytes, facts['cpu_count'], kernel_release, initrd_bytes, settings.get('KDUMP_CMDLINE_APPEND') or None)
     facts.update(recommended_spec=advice['spec'], recommended_bytes=advice['bytes'], recommended_reasoning=advice['reasoning'])
     problems.extend(_reservation_problems(facts, configured_error))
     problems.extend(_kdump_problems(facts))
@@ -341,7 +342,7 @@ def gather(root='/'):
 def _file_size(root, path):
     try:
         return os.stat(host_path(root, path)).st_size
-    except (OSError, TypeError):
+    except OSError:
         return None
 
 

@@ -58,6 +58,8 @@ def test_cpus_count_only_without_nr_cpus_1():
     result = advise(1, cpus=64, append='reset_devices irqpoll systemd.unit=kdump-tools-dump.service')
     assert result['spec'] == '192M'  # 100 + 63 + 16 = 179 -> 192
     assert any('not measured' in line for line in result['reasoning'])
+    one = advise(1, cpus=1, append='reset_devices irqpoll systemd.unit=kdump-tools-dump.service')
+    assert one['spec'] == '128M' and any('one CPU: nothing added' in line for line in one['reasoning'])
 
 
 def test_unmeasured_kernel_takes_the_largest_series_and_more():
@@ -96,3 +98,15 @@ def test_gather_reports_the_recommendation_and_an_undersized_reservation(tmp_pat
     assert any('kdump initrd 0.0 MiB' in line for line in facts['recommended_reasoning'])
     small = gather(make_host(tmp_path / 'small', {'sys/kernel/kexec_crash_size': '67108864\n'}))
     assert any('below the' in problem and 'recommended' in problem for problem in small['problems'])
+
+
+@pytest.mark.parametrize('append, cpu_line', [
+    ('', 'the package default'),  # kdump-config: ${KDUMP_CMDLINE_APPEND:=default}, so empty is the default
+    ('"reset_devices systemd.unit=kdump-tools-dump.service maxcpus=1"', 'does not matter'),
+    ('"reset_devices systemd.unit=kdump-tools-dump.service irqpoll"', 'per CPU beyond the first for 2 CPUs'),
+])
+def test_gather_reads_the_capture_command_line(tmp_path, append, cpu_line):
+    defaults = 'USE_KDUMP=1\nKDUMP_CMDLINE_APPEND=%s\n' % append
+    facts = gather(make_host(tmp_path, {'etc/default/kdump-tools': defaults}))
+    assert facts['cpu_count'] == 2
+    assert any(cpu_line in line for line in facts['recommended_reasoning'])
