@@ -102,7 +102,8 @@ def realistic(text, size=36 * 1024):
 
 
 def make_dumps(root, hosts, per_host, text, start=0):
-    header = b'makedumpfile\0\0\0\0' + b'\0' * 4080
+    # A flattened header, padding and makedumpfile's end marker: the collector indexes it as complete.
+    header = b'makedumpfile\0\0\0\0' + b'\0' * 4080 + b'\xff' * 16
     for host in range(hosts):
         for num in range(start, start + per_host):
             stamp = '2026%02d%02d%02d%02d' % (1 + num // 2000 % 12, 1 + num // 80 % 25, num // 4 % 20, num % 4 * 15)

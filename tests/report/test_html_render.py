@@ -24,8 +24,8 @@ CHROMIUM = '/usr/bin/chromium'
 COLLECTOR = os.path.join(ROOT, 'roles', 'collector', 'files', 'kdump-collector')
 ENTRIES = os.path.join(ROOT, 'tests', 'unit', 'playbooks', 'fixtures', 'readiness-entries.json')
 SYSRQ_DMESG = os.path.join(ROOT, 'tests', 'unit', 'collector', 'fixtures', 'dmesg-sysrq-6.1.txt')
-# A flattened makedumpfile header followed by padding: what kdump-tools' makedumpfile -F writes first.
-FLAT_DUMP = b'makedumpfile\0\0\0\0' + b'\0' * 7 + b'\x01' + b'\0' * 7 + b'\x01' + b'\0' * 4064
+# A flattened makedumpfile header, padding and the end marker of a complete makedumpfile -F stream.
+FLAT_DUMP = b'makedumpfile\0\0\0\0' + b'\0' * 7 + b'\x01' + b'\0' * 7 + b'\x01' + b'\0' * 4064 + b'\xff' * 16
 FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
          '--disable-component-update', '--disable-sync', '--window-size=1280,2000']
 

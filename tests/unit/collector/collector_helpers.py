@@ -9,6 +9,7 @@ import hashlib
 import importlib.machinery
 import importlib.util
 import os
+import struct
 import subprocess
 import sys
 
@@ -65,8 +66,23 @@ def snapshot(base):
     return state
 
 
-FLAT = b'makedumpfile\0\0\0\0' + b'\0' * 7 + b'\x01' + b'\0' * 7 + b'\x01' + b'\0' * 4064
 KDUMP = b'KDUMP   ' + b'\0' * 4088
+# makedumpfile -F: a 4096-byte header (signature, type 1, version 1; big-endian), data blocks each behind an
+# {offset, size} header, and an end header of -1, -1 that only a finished makedumpfile writes.
+FLAT_HEADER = b'makedumpfile\0\0\0\0' + struct.pack('>qq', 1, 1) + b'\0' * 4064
+FLAT_END = b'\xff' * 16
+
+
+def flat(*blocks):
+    """A complete flattened stream holding blocks (the first one by default a kdump-compressed header) back to back."""
+    out, offset = [FLAT_HEADER], 0
+    for data in blocks or (KDUMP,):
+        out += [struct.pack('>qq', offset, len(data)), data]
+        offset += len(data)
+    return b''.join(out + [FLAT_END])
+
+
+FLAT = flat()
 ELF = b'\x7fELF\x02\x01\x01' + b'\0' * 4089
 
 

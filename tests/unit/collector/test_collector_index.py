@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from collector_helpers import ELF, FLAT, KDUMP, fixture_text, make_entry, run
+from collector_helpers import ELF, FLAT, FLAT_HEADER, KDUMP, fixture_text, flat, make_entry, run
 
 
 def index(root, db, *extra):
@@ -165,6 +165,8 @@ def test_index_layouts_states_and_incremental(tmp_path, kc):
     out = index(root, db, *extra)
     assert b'0 new, 0 updated, 7 unchanged' in out.stdout
     # The incomplete upload finishes: only that entry is re-read.
+    with open(os.path.join(partial, 'dump-incomplete'), 'ab') as handle:
+        handle.write(FLAT[100:])
     os.rename(os.path.join(partial, 'dump-incomplete'), os.path.join(partial, 'dump.202611250202'))
     newer = make_entry(os.path.join(root, 'web1'), '10.0.2.15', '202611280000', sysrq, FLAT)
     out = index(root, db, *extra)
@@ -254,6 +256,77 @@ def test_truncated_marker_and_missing_entry(tmp_path, kc):
     got = rows(db, kc)
     assert got[trunc]['truncated'] == 1 and got[trunc]['state'] == 'incomplete' and 'quota' in got[trunc]['error']
     assert got[gone]['state'] == 'missing'
+
+
+CUT = flat(KDUMP, b'p' * 8192)
+
+
+@pytest.mark.parametrize('data', [CUT[:-16], CUT[:-1000], FLAT_HEADER], ids=['end-header-missing', 'last-block-cut', 'header-only'])
+def test_flattened_dump_cut_short_is_incomplete(tmp_path, kc, data):
+    """kdump-tools renames the file even when makedumpfile was killed: only the end marker proves it whole."""
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    whole = make_entry(os.path.join(root, 'h'), 'h', '202611261216', fixture_text('dmesg-sysrq-6.1.txt'), CUT)
+    cut = make_entry(os.path.join(root, 'h'), 'h', '202611261217', fixture_text('dmesg-sysrq-6.1.txt'), data)
+    index(root, db)
+    got = rows(db, kc)
+    assert (got[whole]['state'], got[whole]['error']) == ('complete', None)
+    row = got[cut]
+    assert (row['state'], row['dump_name'], row['dump_bytes'], row['dump_format']) == (
+        'incomplete', 'dump.202611261217', len(data), 'makedumpfile-flattened')
+    assert row['error'].startswith("dump.202611261217 ends without makedumpfile's end marker: makedumpfile stopped before")
+    assert 'grow crashkernel=' in row['error'] and row['reason'] == 'sysrq: Trigger a crash'
+    # The renamed file never changes again: an incremental pass does not read it.
+    assert b'0 new, 0 updated, 2 unchanged' in index(root, db).stdout
+
+
+@pytest.mark.parametrize('name, data, fmt', [
+    ('dump.202611261216.gz', gzip.compress(CUT[:-1000]), 'makedumpfile-flattened+gzip'),
+    ('dump.202611261216.bz2', bz2.compress(CUT[:-1000]), 'makedumpfile-flattened+bzip2'),
+    ('dump.202611261216.xz', lzma.compress(CUT[:-1000]), 'makedumpfile-flattened+xz'),
+    ('dump.202611261216.lz4', b'\x04\x22\x4d\x18' + b'\0' * 100, 'lz4'),
+    ('dump.202611261216', KDUMP[:100], 'kdump-compressed'),
+    ('vmcore.202611261216', ELF[:100], 'elf'),
+])
+def test_unchecked_formats_stay_complete(tmp_path, kc, name, data, fmt):
+    """No cheap end check for compressed wrappers, kdump-compressed or ELF: the final name still means complete."""
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    entry = make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, data, dump_name=name)
+    index(root, db)
+    row = rows(db, kc)[entry]
+    assert (row['state'], row['dump_format'], row['error']) == ('complete', fmt, None)
+
+
+def test_end_marker_read_from_the_tail_only(tmp_path, kc, monkeypatch):
+    (tmp_path / 'dump').write_bytes(CUT)
+    reads, real_pread = [], os.pread
+    monkeypatch.setattr(os, 'pread', lambda fd, size, offset: reads.append((size, offset)) or real_pread(fd, size, offset))
+    fd = os.open(str(tmp_path), os.O_RDONLY)
+    try:
+        assert kc.flat_end_present(fd, 'dump') is True
+    finally:
+        os.close(fd)
+    assert reads == [(16, len(CUT) - 16)]
+
+
+def test_index_of_an_older_version_checks_its_complete_flattened_dumps_again(tmp_path, kc):
+    """Rows written before the end-marker check are analysed again once; other complete rows are left alone."""
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    cut = make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, CUT[:-1000])
+    whole = make_entry(os.path.join(root, 'h'), 'h', '202611261217', None, CUT)
+    gz = make_entry(os.path.join(root, 'h'), 'h', '202611261218', None, gzip.compress(CUT), dump_name='dump.202611261218.gz')
+    index(root, db)
+    conn = kc.open_db(db)
+    with conn:
+        conn.execute("UPDATE dumps SET state = 'complete', error = NULL")
+        conn.execute('PRAGMA user_version = 0')
+    conn.close()
+    assert b'0 new, 2 updated, 1 unchanged' in index(root, db).stdout
+    assert {p: r['state'] for p, r in rows(db, kc).items()} == {cut: 'incomplete', whole: 'complete', gz: 'complete'}
+    assert kc.open_db(db).execute('PRAGMA user_version').fetchone()[0] == kc.ANALYSIS_VERSION
+    assert b'0 new, 0 updated, 3 unchanged' in index(root, db).stdout
 
 
 def test_unmounted_export_and_missing_root(tmp_path, kc):

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from collector_helpers import FLAT, fixture_text, make_entry, run
+from collector_helpers import FLAT, KDUMP, fixture_text, flat, make_entry, run
 
 SUBCOMMANDS = ('receive', 'index', 'list', 'show', 'stats', 'report', 'metrics', 'prune', 'record', 'list-tests')
 LIST_KEYS = {'id', 'host', 'tag', 'stamp', 'time', 'state', 'dump_bytes', 'dump_format', 'kernel', 'reason', 'rip', 'signature'}
@@ -24,11 +24,11 @@ def fleet(tmp_path):
     root = str(tmp_path / 'root')
     sysrq, null = fixture_text('dmesg-sysrq-6.1.txt'), fixture_text('dmesg-null-module.txt')
     hostile = sysrq.replace('sysrq: Trigger a crash', 'sysrq: Trigger a crash <script>alert(1)</script> "q"')
-    make_entry(os.path.join(root, 'web1'), 'web1', '202611200800', sysrq, FLAT + b'a' * 1000)
-    make_entry(os.path.join(root, 'web1'), 'web1', '202611210800', sysrq, FLAT + b'b' * 1000)
-    make_entry(os.path.join(root, 'web1'), 'web1', '202611220800', sysrq, FLAT + b'c' * 1000)
-    make_entry(os.path.join(root, 'web2'), 'web2', '202611230800', null, FLAT + b'd' * 2000)
-    make_entry(os.path.join(root, 'web2'), 'web2', '202611240800', null, FLAT + b'e' * 2000)
+    make_entry(os.path.join(root, 'web1'), 'web1', '202611200800', sysrq, flat(KDUMP, b'a' * 1000))
+    make_entry(os.path.join(root, 'web1'), 'web1', '202611210800', sysrq, flat(KDUMP, b'b' * 1000))
+    make_entry(os.path.join(root, 'web1'), 'web1', '202611220800', sysrq, flat(KDUMP, b'c' * 1000))
+    make_entry(os.path.join(root, 'web2'), 'web2', '202611230800', null, flat(KDUMP, b'd' * 2000))
+    make_entry(os.path.join(root, 'web2'), 'web2', '202611240800', null, flat(KDUMP, b'e' * 2000))
     make_entry(os.path.join(root, 'db1'), 'db1', '202611250800', hostile, b'')
     make_entry(os.path.join(root, 'db1'), 'db1', '202611260800', sysrq, FLAT, dump_name='dump-incomplete')
     db = str(tmp_path / 'index.db')
@@ -142,7 +142,7 @@ def test_prune_keep_per_signature(fleet, kc):
     assert [s for s, r in sorted(got.items()) if r['state'] == 'pruned'] == ['202611200800', '202611210800', '202611230800']
     entry = os.path.join(root, 'web1', 'web1-202611200800')
     assert sorted(os.listdir(entry)) == ['.pruned', 'dmesg.202611200800']
-    assert got['202611200800']['reason'] == 'sysrq: Trigger a crash' and got['202611200800']['dump_bytes'] == len(FLAT) + 1000
+    assert got['202611200800']['reason'] == 'sysrq: Trigger a crash' and got['202611200800']['dump_bytes'] == len(flat(KDUMP, b'a' * 1000))
     # Re-indexing keeps the pruned state, and pruning again finds nothing.
     assert run('index', '--root', root, '--db', db).returncode == 0
     again = {r['stamp']: r['state'] for r in jrun('list', '--db', db, '--json')}
@@ -205,3 +205,55 @@ def test_record_creates_database(tmp_path):
     db = str(tmp_path / 'new.db')
     assert run('record', '--db', db, '--host', 'h', '--outcome', 'ok').returncode == 0
     assert jrun('list', '--db', db, '--json') == []
+
+
+@pytest.fixture
+def cut_fleet(tmp_path):
+    """web1: a flattened dump cut short, a complete one, another cut short (one signature); db1: a dump still arriving."""
+    root = str(tmp_path / 'root')
+    sysrq = fixture_text('dmesg-sysrq-6.1.txt')
+    cut = flat(KDUMP, b'p' * 8192)[:-1000]
+    make_entry(os.path.join(root, 'web1'), 'web1', '202611190800', sysrq, cut)
+    make_entry(os.path.join(root, 'web1'), 'web1', '202611200800', sysrq, flat(KDUMP, b'p' * 8192))
+    make_entry(os.path.join(root, 'web1'), 'web1', '202611210800', sysrq, cut)
+    make_entry(os.path.join(root, 'db1'), 'db1', '202611220800', sysrq, cut, dump_name='dump-incomplete')
+    db = str(tmp_path / 'index.db')
+    assert run('index', '--root', root, '--db', db).returncode == 0
+    return tmp_path, root, db
+
+
+def test_cut_short_dump_in_list_show_stats_report_metrics(cut_fleet):
+    tmp, _root, db = cut_fleet
+    # What crash_test asks after crashing web1: no complete dump since the test started, and why.
+    since = jrun('list', '--db', db, '--json', '--host', 'web1', '--since', '2026-11-21T08:00:00Z')
+    assert [(i['stamp'], i['state'], i['dump_name']) for i in since] == [('202611210800', 'incomplete', 'dump.202611210800')]
+    assert "dump.202611210800 ends without makedumpfile's end marker" in since[0]['error']
+    table = run('list', '--db', db).stdout.decode().splitlines()
+    assert [line.split()[3] for line in table[1:]] == ['incomplete', 'complete', 'incomplete', 'incomplete']
+    shown = run('show', str(since[0]['id']), '--db', db).stdout.decode()
+    assert 'state:       incomplete' in shown and 'grow crashkernel=' in shown
+    assert jrun('stats', '--db', db, '--json')['by_state'] == {'complete': 1, 'incomplete': 3}
+    page = tmp / 'report.html'
+    assert run('report', '--db', db, '--html', str(page)).returncode == 0
+    damaged = page.read_text().split('Incomplete, empty or damaged dumps')[1].split('All dumps')[0]
+    assert damaged.count('ends without makedumpfile') == 2 and 'grow crashkernel=' in damaged
+    prom = tmp / 'kdump.prom'
+    assert run('metrics', '--db', db, '--textfile', str(prom)).returncode == 0
+    assert 'kdump_collector_dumps{state="incomplete"} 3' in prom.read_text()
+
+
+def test_prune_cut_short_dumps_but_never_one_still_arriving(cut_fleet):
+    _tmp, root, db = cut_fleet
+    assert run('prune', '--db', db, '--root', root, '--keep-per-signature', '1').returncode == 0
+    got = {r['stamp']: r['state'] for r in jrun('list', '--db', db, '--json')}
+    # The newer cut dump fills the one place kept; the complete dump is kept anyway, as the newest complete one.
+    assert got == {'202611190800': 'pruned', '202611200800': 'complete', '202611210800': 'incomplete',
+                   '202611220800': 'incomplete'}
+    assert run('prune', '--db', db, '--root', root, '--max-total-bytes', '0').returncode == 0
+    got = {r['stamp']: r for r in jrun('list', '--db', db, '--json')}
+    assert {s: r['state'] for s, r in got.items()} == {'202611190800': 'pruned', '202611200800': 'complete',
+                                                       '202611210800': 'pruned', '202611220800': 'incomplete'}
+    assert 'ends without makedumpfile' in got['202611210800']['error']
+    assert os.path.exists(os.path.join(root, 'db1', 'db1-202611220800', 'dump-incomplete'))
+    assert run('index', '--root', root, '--db', db).returncode == 0
+    assert {r['stamp']: r['state'] for r in jrun('list', '--db', db, '--json')} == {s: r['state'] for s, r in got.items()}

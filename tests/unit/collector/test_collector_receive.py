@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from collector_helpers import PROG, PYTHON, STAMP, receive, run, snapshot
+from collector_helpers import FLAT_END, FLAT_HEADER, PROG, PYTHON, STAMP, receive, run, snapshot
 
 D = '/var/crash/t1-' + STAMP
 E = 't1-' + STAMP
@@ -564,7 +564,7 @@ def test_twenty_concurrent_receives_and_index(tmp_path, kc):
     db = str(tmp_path / 'index.db')
     dmesg = tmp_path / 'dmesg.txt'
     shutil.copy(os.path.join(os.path.dirname(__file__), 'fixtures', 'dmesg-sysrq-6.1.txt'), str(dmesg))
-    payloads = {'host%02d' % n: ('2026112612%02d' % n, b'makedumpfile\0\0\0\0' + os.urandom(1024 * 1024 + n * 4099)) for n in range(20)}
+    payloads = {'host%02d' % n: ('2026112612%02d' % n, FLAT_HEADER + os.urandom(1024 * 1024 + n * 4099) + FLAT_END) for n in range(20)}
     with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
         futures = [pool.submit(kdump_session, root, str(dmesg), data, host=host, tag=host, stamp=stamp)
                    for host, (stamp, data) in payloads.items()]

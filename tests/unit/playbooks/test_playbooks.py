@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -122,3 +123,58 @@ def test_syntax_check(name):
     result = subprocess.run([os.path.join(bindir, 'ansible-playbook'), '--syntax-check', '-i', os.path.join(FIXTURES, 'inventory.ini'),
                              'fleet.kdump.' + name], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def crash_test_task(name):
+    return [t for t in play_tasks(load_yaml('playbooks', 'crash_test.yml')[1]) if t.get('name') == name][0]
+
+
+# `od -An -v -tx1 -N 16` output for the first and last 16 bytes of a dump.
+FLAT_HEAD = ' 6d 61 6b 65 64 75 6d 70 66 69 6c 65 00 00 00 00\n'
+KDUMP_HEAD = ' 4b 44 55 4d 50 20 20 20 00 00 00 00 00 00 00 00\n'
+FLAT_END = ' ff' * 16 + '\n'
+MID_BLOCK = ' 00 00 00 00 00 00 00 00 70 70 70 70 70 70 70 70\n'
+
+
+@pytest.mark.parametrize('files, offsets', [
+    ([{'path': '/var/crash/202611261216/dump.202611261216', 'size': 5000}], [0, 4984]),
+    ([{'path': '/var/crash/202611261216/dump.202611261216.gz', 'size': 5000}], []),
+    ([{'path': '/var/crash/202611261216/vmcore.202611261216', 'size': 5000}], []),
+    ([{'path': '/var/crash/202611261216/dump.202611261216', 'size': 0}], []),
+])
+def test_crash_test_local_reads_only_an_uncompressed_dump(files, offsets):
+    task = crash_test_task('Read the first and last 16 bytes of the uncompressed dump')
+    assert task['ansible.builtin.command']['argv'][:4] == ['od', '-An', '-v', '-tx1'] and task['changed_when'] is False
+    variables = {'__kdump_files': {'files': files}, '__kdump_plain': task['vars']['__kdump_plain']}
+    assert render(task['loop'], variables) == offsets
+
+
+@pytest.mark.parametrize('ends, cut', [
+    ([FLAT_HEAD, FLAT_END], False),
+    ([FLAT_HEAD, MID_BLOCK], True),
+    ([KDUMP_HEAD, MID_BLOCK], False),  # kdump-compressed: makedumpfile wrote no end marker to check
+    ([], False),  # compressed dump or vmcore: nothing was read
+])
+def test_crash_test_local_dump_cut_short(ends, cut):
+    task = crash_test_task('Check the dump and the kernel log')
+    variables = {'__kdump_ends': {'results': [{'stdout': out} for out in ends]}}
+    assert render(task['vars']['__kdump_cut_short'], variables) is cut
+    if cut:
+        variables.update(task['vars'], __kdump_coredir='/var/crash', __kdump_stamp='202611261216',
+                         __kdump_files={'files': [{'path': '/var/crash/202611261216/dump.202611261216', 'size': 5000}]})
+        message = render(task['ansible.builtin.assert']['fail_msg'], variables)
+        assert message.startswith("/var/crash/202611261216: dump.202611261216 is cut short: it ends without makedumpfile's end marker")
+        assert 'grow crashkernel=' in message
+        assert 'not (__kdump_cut_short | bool)' in task['ansible.builtin.assert']['that']
+
+
+def test_crash_test_collector_failure_names_the_collectors_error():
+    task = crash_test_task('Check that a complete dump arrived')
+    listing = [{'state': 'incomplete', 'error': "dump.202611261216 ends without makedumpfile's end marker: ..."}]
+    variables = dict(task['vars'], __kdump_listing={'rc': 0, 'stdout': json.dumps(listing)}, __kdump_collector='c1',
+                     __kdump_since='2026-11-26T12:16:00Z', inventory_hostname='web1')
+    assert render(task['ansible.builtin.assert']['fail_msg'], variables) == (
+        "no complete dump of web1 indexed on c1 since 2026-11-26T12:16:00Z (seen: incomplete): "
+        "dump.202611261216 ends without makedumpfile's end marker: ...")
+    variables['__kdump_listing'] = {'rc': 0, 'stdout': '[]'}
+    assert render(task['ansible.builtin.assert']['fail_msg'], variables).endswith('(seen: nothing)')
