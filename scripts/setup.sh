@@ -49,4 +49,4 @@ PY
 mkdir -p ~/.ansible/test/cache
 install -m 0644 scripts/ansible-test/get_pip_offline.py ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
 
-echo "setup: done ($(.venv/bin/ansible --version | head -1))"
+echo "setup: done ($(.venv/bin/ansible --version | sed -n 1p))"

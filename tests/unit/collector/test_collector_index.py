@@ -188,25 +188,26 @@ def test_growing_incomplete_dump_is_rescanned(tmp_path, kc):
     assert rows(db, kc)[entry]['dump_bytes'] == 20
 
 
-def test_rename_during_a_pass_is_indexed_by_the_same_run(tmp_path, kc, monkeypatch, capsys):
-    """The final mv of a dump lands while index runs: the same run must pass again and see it complete."""
+def test_index_lowers_the_pending_flag_before_its_pass(tmp_path, kc, monkeypatch):
+    """A request landing during the run (after the flag is lowered) raises it again, so the path unit runs index once
+    more: the flag must be gone before the scan starts, not after it."""
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
-    entry = make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, FLAT, dump_name='dump-incomplete')
-    os.makedirs(os.path.join(root, '.log'))
-    real_pass, passes = kc.index_pass, []
+    make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, FLAT)
+    flag = os.path.join(root, '.log', kc.INDEX_PENDING)
+    os.makedirs(os.path.dirname(flag))
+    open(flag, 'w').close()
+    real_pass, seen = kc.index_pass, []
 
-    def pass_then_rename(*args):
+    def watched_pass(*args):
+        seen.append(os.path.exists(flag))
         real_pass(*args)
-        passes.append(rows(db, kc)[entry]['state'])
-        if len(passes) == 1:
-            os.rename(os.path.join(entry, 'dump-incomplete'), os.path.join(entry, 'dump.202611261216'))
-            with open(os.path.join(root, '.log', 'receive.log'), 'a') as log:
-                log.write('ACCEPT mv\n')
 
-    monkeypatch.setattr(kc, 'index_pass', pass_then_rename)
+    monkeypatch.setattr(kc, 'index_pass', watched_pass)
     assert kc.main(['index', '--root', root, '--db', db]) == 0
-    assert passes == ['incomplete', 'complete']
+    assert seen == [False]
+    assert not os.path.exists(flag)
+    assert [r['state'] for r in rows(db, kc).values()] == ['complete']
 
 
 def test_garbage_never_stops_the_index(tmp_path, kc):

@@ -162,6 +162,8 @@ def test_full_kdump_tools_session(tmp_path):
     assert not os.stat(os.path.join(entry, 'dump.' + STAMP)).st_mode & 0o027
     log = open(os.path.join(root, '.log', 'receive.log'), encoding='utf-8').read()
     assert log.count('ACCEPT') >= 4 and 'REFUSE' not in log
+    # raised for the collector's path unit, which then runs index
+    assert os.path.exists(os.path.join(root, '.log', 'index-pending'))
 
 
 @pytest.mark.parametrize('ext', ['.bz2', '.gz', '.lz4', '.xz'])
