@@ -188,6 +188,17 @@ def test_growing_incomplete_dump_is_rescanned(tmp_path, kc):
     assert rows(db, kc)[entry]['dump_bytes'] == 20
 
 
+def test_dump_still_being_received_is_incomplete_without_reading_it(tmp_path, kc):
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    entry = make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, FLAT, dump_name='dump-incomplete')
+    os.chmod(os.path.join(entry, 'dump-incomplete'), kc.BUSY_MODE)
+    index(root, db)
+    row = rows(db, kc)[entry]
+    assert (row['state'], row['dump_format']) == ('incomplete', None)
+    assert 'dump-incomplete is still being received' in row['error']
+
+
 def test_index_lowers_the_pending_flag_before_its_pass(tmp_path, kc, monkeypatch):
     """A request landing during the run (after the flag is lowered) raises it again, so the path unit runs index once
     more: the flag must be gone before the scan starts, not after it."""
