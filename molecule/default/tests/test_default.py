@@ -1,12 +1,17 @@
 # Copyright (c) 2026, fleet.kdump contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""After converge and the crash test: fleet guests are dump-ready, and the collector holds their dumps."""
+"""After converge (both scenarios) and the crash test (default only): fleet guests are dump-ready, and the collector
+holds their dumps."""
 import json
+import os
+import re
 
 import pytest
 
-FLEET = ["fleet1", "fleet2"]
+# config_only configures one guest without crashing; a missing name means default, so the crash checks are never lost.
+CRASHED = os.environ.get("MOLECULE_SCENARIO_NAME", "default") != "config_only"
+FLEET = ["fleet1", "fleet2"] if CRASHED else ["fleet1"]
 BIN = "/usr/local/bin/kdump-collector"
 DB = "/var/lib/kdump-collector/index.sqlite"
 
@@ -27,13 +32,34 @@ def test_fleet_guest_is_ready(host):
     assert host.file("/sys/kernel/kexec_crash_loaded").content_string.strip() == "1"
     config = host.file("/etc/default/kdump-tools").content_string
     assert 'SSH="kdump@kdump-collector"' in config
+
+
+def test_fleet_guest_was_crash_tested(host):
+    if _on(host) not in FLEET or not CRASHED:
+        pytest.skip("fleet guests after the crash test only")
     fact = json.loads(host.file("/etc/ansible/facts.d/kdump_crash_test.fact").content_string)
     assert fact["outcome"] == "ok"
 
 
-def test_collector_indexed_every_crash(host):
+def test_collector_is_ready_to_receive(host):
     if _on(host) != "kdump-collector":
         pytest.skip("collector only")
+    assert host.service("ssh").is_running
+    assert host.service("kdump-collector-index.path").is_running
+    assert host.service("kdump-collector-index.timer").is_running
+    # One key per fleet guest, each pinned to the receive command for its own host and nothing else.
+    lines = host.file("/var/lib/kdump-collector-home/.ssh/authorized_keys").content_string.splitlines()
+    keys = [line for line in lines if line and not line.startswith("#")]
+    assert len(keys) == len(FLEET)
+    for name in FLEET:
+        mine = [k for k in keys if k.endswith(" kdump@%s" % name)]
+        assert len(mine) == 1 and mine[0].startswith("restrict,command=")
+        assert re.search(r'command="%s receive --root \S+ --host %s[ "]' % (BIN, name), mine[0])
+
+
+def test_collector_indexed_every_crash(host):
+    if _on(host) != "kdump-collector" or not CRASHED:
+        pytest.skip("collector after the crash test only")
     out = host.check_output("runuser -u kdump -- %s list --db %s --json", BIN, DB)
     dumps = json.loads(out)
     for name in FLEET:
