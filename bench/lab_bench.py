@@ -175,6 +175,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     lab = Lab('bench', 12022, 'bench')
     try:
+        lab.lab('down', '--clean', check=False)  # fresh overlays: the first configure must really be the first
         lab.up('--collector', '--fleet', '1')
         lab.log('configuring the lab (first run of fleet.kdump.configure)')
         start = time.perf_counter()
