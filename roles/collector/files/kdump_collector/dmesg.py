@@ -11,8 +11,12 @@ import re
 # Only this much of a dmesg file is read: its head (boot: the kernel release) and its tail (the crash).
 DMESG_HEAD = 128 * 1024
 DMESG_TAIL = 512 * 1024
+# printk keeps at most 1024 bytes of one record; the analysis looks at no more of a line than twice that. Every pattern
+# below is linear in the text it reads (no two unbounded quantifiers competing for the same characters), and a line
+# longer than any kernel writes cannot make one pattern's work per line grow: the analysis stays linear in its input.
+MAX_LINE = 2048
 
-PREFIX_RE = re.compile(r'[ \t]*(?:<\d+>)?(?:\[\s*(\d+\.\d+)\])?(?:\[\s*[TC]\d+\])? ?')
+PREFIX_RE = re.compile(r'[ \t]*(?:<\d{1,4}>)?(?:\[ {0,12}(\d{1,12}\.\d{1,9})\])?(?:\[ {0,8}[TC]\d{1,10}\])? ?')
 PANIC_RE = re.compile(r'Kernel panic - not syncing')
 TRIGGER_RE = re.compile('|'.join('(?:%s)' % p for p in (
     r'(?:sysrq: )?(?:SysRq ?: )?Trigger a crash',
@@ -28,13 +32,18 @@ TRIGGER_RE = re.compile('|'.join('(?:%s)' % p for p in (
     r'(?:NMI )?[Ww]atchdog: (?:Watchdog detected hard LOCKUP|BUG: )',
 )))
 CONTROL_BYTES = bytes(range(0, 9)) + b'\x0b\x0c' + bytes(range(14, 32))
-HUNG_RE = re.compile(r'INFO: task .* blocked for more than')
+# "INFO: task <comm up to 15>:<pid> blocked for more than": a bounded gap, never a scan to the end of the line.
+HUNG_RE = re.compile(r'INFO: task .{1,40}? blocked for more than')
 RIP_RE = re.compile(r'(?:RIP: (?:\w{4}:)?(?:\[<[0-9a-f]+>\] )?|pc : |EIP: (?:\w{4}:)?(?:\[<[0-9a-f]+>\] )?)'
                     r'([A-Za-z_][\w.$]*)\+0x[0-9a-f]+/0x[0-9a-f]+')
 FRAME_RE = re.compile(r'\s*(?:\[<[0-9a-f]+>\] )?(\? )?(?:\[<[0-9a-f]+>\] )?([A-Za-z_.$][\w.$]*)\+0x[0-9a-f]+/0x[0-9a-f]+')
-FRAME_MARKER_RE = re.compile(r'\s*</?(?:TASK|IRQ|NMI|SOFTIRQ|EOE|EOI)>\s*$')
+FRAME_MARKER_RE = re.compile(r'\s*</?(?:TASK|IRQ|NMI|SOFTIRQ|EOE|EOI)>\s*\Z')
 VERSION_RE = re.compile(r'Linux version (\d+\.\d+[^\s]*)')
-CPU_RE = re.compile(r'CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: .*?(?:Not tainted|Tainted: ([A-Z ]*?)) +(\d+\.\d+\S*)(?: #|$)')
+# dump_stack's "CPU: %d [UID: %u ]PID: %d Comm: %.20s [Kdump: loaded ]Tainted: G  W  O  <release> #<build>". Comm
+# is a bounded gap; the taint letters and blanks are taken whole ((?=(...))\1 is an atomic group), so nothing
+# backtracks over a long run of blanks.
+CPU_RE = re.compile(r'CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: .{0,40}?'
+                    r'(?:Not tainted +|Tainted: (?=([A-Z ]*))\1)(\d+\.\d+\S*)(?: #|\Z)')
 TAINT_LIST_RE = re.compile(r'Tainted: ((?:\[[A-Z]\]=\w+(?:, )?)+)')
 # Frames that only describe how the report was printed, the same for every crash.
 GENERIC_FRAMES = frozenset((
@@ -47,7 +56,8 @@ GENERIC_FRAMES = frozenset((
     'asm_sysvec_apic_timer_interrupt', '__schedule', 'schedule', 'schedule_timeout', 'schedule_preempt_disabled',
     'io_schedule', 'crash_kexec', '__crash_kexec',
 ))
-FRAME_SUFFIX_RE = re.compile(r'(?:\.(?:cold|isra|constprop|part|localalias|lto_priv)(?:\.\d+)?)+$')
+# Compiler clones of a function: name.cold, name.isra.0, name.constprop.0.isra.0...
+CLONE_SUFFIXES = frozenset(('cold', 'isra', 'constprop', 'part', 'localalias', 'lto_priv'))
 MAX_FRAMES = 8
 SIGNATURE_FRAMES = 4
 WINDOW_LINES = 400
@@ -63,7 +73,7 @@ class DmesgLines:
     """dmesg lines as (seconds as text or '', message), parsed only when looked at: most lines never are."""
 
     def __init__(self, text):
-        self.raw = text.splitlines()
+        self.raw = [line[:MAX_LINE] for line in text.splitlines()]
         self.parsed = {}
 
     def __len__(self):
@@ -138,7 +148,7 @@ def parse_frames(lines, start):
         if match.group(1):
             continue
         name = match.group(2)
-        if name in GENERIC_FRAMES or FRAME_SUFFIX_RE.sub('', name) in GENERIC_FRAMES:
+        if name in GENERIC_FRAMES or base_symbol(name) in GENERIC_FRAMES:
             continue
         frames.append(name)
         if len(frames) == MAX_FRAMES:
@@ -163,9 +173,24 @@ def parse_taint(message):
     return None
 
 
+def base_symbol(name):
+    """A symbol without its compiler clone suffixes (.cold, .isra.0, ...), found from the end in one pass."""
+    parts = name.split('.')
+    keep = len(parts)
+    while keep > 1:
+        if parts[keep - 1] in CLONE_SUFFIXES:
+            keep -= 1
+        elif keep > 2 and parts[keep - 1].isdecimal() and parts[keep - 2] in CLONE_SUFFIXES:
+            keep -= 2
+        else:
+            break
+    return '.'.join(parts[:keep])
+
+
 def reason_class(reason):
     """Reason without numbers, addresses or [comm:pid], so one bug reads the same everywhere."""
-    text = re.sub(r'\[[^\]]*\]\s*$', '', reason)
+    # No bracket inside the brackets: each try stops at the next one, so a line of brackets costs linear time.
+    text = re.sub(r'\[[^\[\]]*\]\s*\Z', '', reason)
     text = re.sub(r'0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,}\b', '#', text)
     text = re.sub(r'\d+', '#', text)
     return re.sub(r'\s+', ' ', text).strip()
@@ -174,8 +199,8 @@ def reason_class(reason):
 def make_signature(reason, rip, frames):
     if not reason and not rip and not frames:
         return None
-    norm_frames = [FRAME_SUFFIX_RE.sub('', f) for f in frames[:SIGNATURE_FRAMES]]
-    key = '|'.join([reason_class(reason or ''), FRAME_SUFFIX_RE.sub('', rip or ''), ','.join(norm_frames)])
+    norm_frames = [base_symbol(f) for f in frames[:SIGNATURE_FRAMES]]
+    key = '|'.join([reason_class(reason or ''), base_symbol(rip or ''), ','.join(norm_frames)])
     return hashlib.sha256(key.encode('utf-8')).hexdigest()[:12]
 
 

@@ -11,18 +11,22 @@ import sys
 
 from kdump_collector import PROG
 from kdump_collector.store import open_db, row_dict
-from kdump_collector.textout import cell, print_table
+from kdump_collector.textout import cell, print_table, safe
 
 
 def parse_since(value):
     text = value.strip().replace('Z', '+00:00').replace('z', '+00:00')
     try:
         when = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        raise SystemExit('%s: --since %r is not ISO 8601 (e.g. 2026-11-26 or 2026-11-26T12:00:00Z)' % (PROG, value)) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.timezone.utc)
-    return when.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        when = when.astimezone(datetime.timezone.utc)
+    except (ValueError, OverflowError):
+        # OverflowError: a time in zone UTC+1 on 0001-01-01 lies before the first time datetime holds in UTC.
+        raise SystemExit('%s: --since %r is not an ISO 8601 time between the years 1 and 9999 '
+                         '(e.g. 2026-11-26 or 2026-11-26T12:00:00Z)' % (PROG, value)) from None
+    # Four-digit years, so the text compares like the times in the index.
+    return '%04d-%02d-%02dT%02d:%02d:%02dZ' % (when.year, when.month, when.day, when.hour, when.minute, when.second)
 
 
 def cmd_list(args):
@@ -62,11 +66,11 @@ def cmd_show(args):
         return 0
     for key, value in data.items():
         if key == 'frames':
-            print('%-12s %s' % ('frames:', ' <- '.join(value) or '-'))
+            print('%-12s %s' % ('frames:', cell(' <- '.join(value))))
         elif key != 'crash_tests':
             print('%-12s %s' % (key + ':', cell(value)))
     for test in data['crash_tests']:
-        print('crash test:  #%d %s %s %s' % (test['id'], test['time'], test['outcome'], cell(test['detail'])))
+        print('crash test:  #%d %s %s %s' % (test['id'], cell(test['time']), cell(test['outcome']), cell(test['detail'])))
     return 0
 
 
@@ -113,7 +117,7 @@ def cmd_stats(args):
     if args.json:
         print(json.dumps(stats, indent=2))
         return 0
-    states = ', '.join('%s %d' % kv for kv in sorted(stats['by_state'].items()))
+    states = safe(', '.join('%s %d' % kv for kv in sorted(stats['by_state'].items())))
     print('dumps: %d (%s); first %s, last %s' % (stats['total'], states, cell(stats['first_seen']), cell(stats['last_seen'])))
     for title, key, extra in (('signature', 'signature', 'reason'), ('host', 'host', 'kernels'), ('kernel', 'kernel', 'hosts')):
         print()
@@ -122,5 +126,5 @@ def cmd_stats(args):
                       cell(', '.join(g[extra]) if isinstance(g[extra], list) else g[extra], 60)] for g in stats['by_' + key]])
     if stats['crash_tests']:
         print()
-        print('crash tests: %s' % ', '.join('%s %d' % kv for kv in sorted(stats['crash_tests'].items())))
+        print('crash tests: %s' % safe(', '.join('%s %d' % kv for kv in sorted(stats['crash_tests'].items()))))
     return 0
