@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
 import sys
 import tempfile
 import time
@@ -547,7 +546,7 @@ def test_links_at_every_level_of_the_tree_are_never_followed(tmp_path):
 
 # -- 6. One host against another ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize('stamp', ['209912312359', stamp_from_now(days=2)])
+@pytest.mark.parametrize('stamp', ['209912312359', stamp_from_now(days=2)], ids=['2099', 'two-days-ahead'])
 def test_issue_far_future_stamps_refused(tmp_path, stamp):
     root = str(tmp_path)
     for command in ('mkdir -p /var/crash/t1-%s' % stamp, 'dd of=/var/crash/t1-%s/dump-incomplete' % stamp,

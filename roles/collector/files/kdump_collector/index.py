@@ -67,7 +67,7 @@ def discover(root, nfs_dirs, tag_map, warnings):
                 if host is None and NAME_RE.match(item.name):
                     yield from host_entries(dir_fd, path, item.name)
                 else:
-                    warnings.append('%s: not a %s directory, ignored' % (path, '<tag>-<stamp>' if host else 'host'))
+                    warnings.append('%s: not a %s directory, ignored' % (path, 'host' if host is None else '<tag>-<stamp>'))
                 continue
             if match.group('stamp') == PROBE_STAMP:
                 continue
