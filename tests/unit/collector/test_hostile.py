@@ -271,13 +271,12 @@ def test_every_text_output_is_terminal_safe(scratch, values, frames, detail):
                            frames=json.dumps(frames), first_seen=names.now_text())
                 conn.execute('INSERT INTO dumps (%s) VALUES (%s)' % (', '.join(row), ', '.join('?' * len(row))),
                              list(row.values()))
+            test = (values['time'], values['host'], values['kernel'], values['signature'], detail)
             conn.execute("INSERT INTO crash_tests (time, host, outcome, kernel, config_hash, dump_id, detail) "
-                         "VALUES (?, ?, 'ok', ?, ?, 1, ?)", (values['time'], values['host'], values['kernel'],
-                                                               values['signature'], detail))
+                         "VALUES (?, ?, 'ok', ?, ?, 1, ?)", test)
         conn.close()
-        for args in (['list'], ['stats'], ['show', '1'], ['list-tests'],
-                     ['prune', '--root', root, '--max-total-bytes', '0', '--dry-run'], ['prune', '--root', root,
-                                                                                      '--max-total-bytes', '0']):
+        prune_args = ['prune', '--root', root, '--max-total-bytes', '0']
+        for args in (['list'], ['stats'], ['show', '1'], ['list-tests'], prune_args + ['--dry-run'], prune_args):
             status, out, err = call(args + ['--db', db], work)
             assert status in (0, 1) and printable(out) and printable(err), (args, out, err)
         status, out, _err = call(['show', '1', '--db', db, '--json'], work)
@@ -726,8 +725,8 @@ def draw_argv(data, name):
                 argv.append(action.option_strings[0])
         else:
             for _time in range(data.draw(st.sampled_from([0, 1, 1, 1, 2] if action.required else [0, 0, 1, 2]))):
-                argv += [action.option_strings[-1], data.draw(st.sampled_from(action.choices) if action.choices
-                                                               and data.draw(st.booleans()) else VALUES)]
+                choice = action.choices and data.draw(st.booleans())
+                argv += [action.option_strings[-1], data.draw(st.sampled_from(action.choices) if choice else VALUES)]
     return argv
 
 
