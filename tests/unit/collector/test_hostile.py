@@ -207,6 +207,40 @@ def test_one_failing_entry_never_stops_the_pass(tmp_path, monkeypatch):
     assert got[good]['reason'] == 'sysrq: Trigger a crash'
 
 
+def test_unchanged_entries_are_not_analysed_again(tmp_path, monkeypatch):
+    """A dump directory whose listing did not change costs a listing per pass, not an analysis: hostile entries that
+    never complete cannot make every pass as slow as the first."""
+    root, db = str(tmp_path / 'root'), str(tmp_path / 'index.db')
+    make_entry(os.path.join(root, 'h1'), 'h1', '202611261216', ISSUE_TIME['spaces after Tainted'][0](100000))
+    assert cli.main(['index', '--root', root, '--db', db]) == 0
+    analysed = []
+    real = index_module.analyse_entry
+    monkeypatch.setattr(index_module, 'analyse_entry', lambda *a: analysed.append(a) or real(*a))
+    assert cli.main(['index', '--root', root, '--db', db]) == 0
+    assert analysed == []
+
+
+def test_a_pass_ended_by_the_timeout_keeps_what_it_indexed(tmp_path, monkeypatch):
+    """The unit's timeout may end a long pass: what it indexed until then is committed, the next pass goes on."""
+    root, db = str(tmp_path / 'root'), str(tmp_path / 'index.db')
+    entries = [make_entry(os.path.join(root, 'h%d' % n), 'h%d' % n, '202611261216', SYSRQ, FLAT) for n in range(4)]
+    real = index_module.analyse_entry
+
+    def ended_at_the_third(*args):
+        if len(rows(db)) == 2:
+            raise KeyboardInterrupt('SIGTERM')
+        return real(*args)
+
+    monkeypatch.setattr(index_module, 'COMMIT_SECONDS', 0)
+    monkeypatch.setattr(index_module, 'analyse_entry', ended_at_the_third)
+    status, _out, err = call(['index', '--root', root, '--db', db], str(tmp_path))
+    assert status == 98 and 'KeyboardInterrupt: SIGTERM' in err
+    assert sorted(rows(db)) == entries[:2]
+    monkeypatch.setattr(index_module, 'analyse_entry', real)
+    assert cli.main(['index', '--root', root, '--db', db]) == 0
+    assert sorted(rows(db)) == entries and {r['state'] for r in rows(db).values()} == {'complete'}
+
+
 def test_index_unit_has_a_start_timeout():
     unit = os.path.join(PACKAGE, '..', '..', 'templates', 'kdump-collector-index.service.j2')
     with open(unit, encoding='utf-8') as handle:

@@ -62,8 +62,8 @@ MAX_FRAMES = 8
 SIGNATURE_FRAMES = 4
 WINDOW_LINES = 400
 AFTER_LINES = 80
-# A whole oops or hung-task report fits in this much text before the panic line (and its dump_stack after it);
-# parsing only this keeps a 10,000-dump index under 10 s.
+# A whole oops or hung-task report fits in this much text before the panic line (and its dump_stack after it), or at
+# the end of a dmesg without one; parsing only this keeps a 10,000-dump index under 10 s.
 WINDOW_BYTES = 24 * 1024
 AFTER_BYTES = 8 * 1024
 WINDOW_SECONDS = 10.0
@@ -94,13 +94,18 @@ class DmesgLines:
 
 
 def crash_window(text):
-    """The part of a dmesg around its last panic line (all of it without one): boot chatter needs no parsing."""
+    """The part of a dmesg around its last panic line, or its tail without one (kdump saves the log up to the crash,
+    so an oops without a panic line ends it): boot chatter needs no parsing. Bounded in characters, not in newlines
+    (splitlines also cuts at CR, FF, RS, U+2028...), so the line-by-line work is bounded whatever the text."""
     pos = text.rfind('Kernel panic - not syncing')
     if pos < 0:
-        return text
-    start = text.rfind('\n', 0, max(pos - WINDOW_BYTES, 0)) + 1
-    end = text.find('\n', min(pos + AFTER_BYTES, len(text)))
-    return text[start:end if end >= 0 else len(text)]
+        pos, low, high = len(text), max(len(text) - WINDOW_BYTES - AFTER_BYTES, 0), len(text)
+    else:
+        low, high = max(pos - WINDOW_BYTES, 0), min(pos + AFTER_BYTES, len(text))
+    # From the first line that starts at or after low; up to the end of the line at high, at most MAX_LINE further.
+    newline = text.find('\n', low - 1, pos) if low else -1
+    end = text.find('\n', high, high + MAX_LINE)
+    return text[newline + 1 if newline >= 0 else low:end if end >= 0 else min(high + MAX_LINE, len(text))]
 
 
 def is_trigger(message):
@@ -235,11 +240,11 @@ def analyse_dmesg(text):
     if version:
         result['kernel'] = version.group(1)
     elif result['kernel'] is None:
-        for _seconds, message in lines:
-            cpu = CPU_RE.search(message)
-            if cpu:
-                result['kernel'] = cpu.group(2)
-                break
+        # The raw lines, with a substring test first: a search through the window costs the same whether or not an
+        # early line holds the release.
+        cpu = next((m for m in (CPU_RE.search(raw) for raw in lines.raw if 'Comm: ' in raw) if m), None)
+        if cpu:
+            result['kernel'] = cpu.group(2)
     return result
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import stat
 import sys
+import time
 
 from kdump_collector import INT64_MAX, PROG
 from kdump_collector.dmesg import DMESG_HEAD, DMESG_TAIL, analyse_dmesg, decode_dmesg
@@ -24,6 +26,7 @@ TAG_MAP_BYTES = 1024 * 1024
 # prune writes a marker of about 150 bytes.
 MARKER_BYTES = 4096
 FORMAT_RE = re.compile(r'[a-z0-9+-]{1,64}\Z')
+COMMIT_SECONDS = 10
 
 
 def load_tag_map(path):
@@ -194,12 +197,15 @@ def analyse_entry(dir_fd, stamp, files):
     return row
 
 
-def index_entry(parent_fd, name, stamp):
-    """The row of one dump directory; an error row when anything about it fails, so it never stops the pass."""
+def index_entry(parent_fd, name, stamp, old_print=None):
+    """The row of one dump directory, None when its listing still is old_print (nothing to analyse again); an error
+    row when anything about it fails, so it never stops the pass."""
     try:
         fd = open_dir(parent_fd, name)
         try:
             print_, files = fingerprint(fd)
+            if print_ == old_print:
+                return None
             row = analyse_entry(fd, stamp, files)
         finally:
             os.close(fd)
@@ -247,9 +253,26 @@ def cmd_index(args):
     return 0
 
 
+def write_row(conn, old, path, row, now):
+    """Insert or update the row of path; 'new' or 'updated'."""
+    values = [row[k] for k in ROW_FIELDS]
+    if old is None:
+        try:
+            conn.execute('INSERT INTO dumps (path, %s, first_seen, indexed) VALUES (?, %s, ?, ?)' % (
+                ', '.join(ROW_FIELDS), ', '.join('?' * len(ROW_FIELDS))), [path] + values + [now, now])
+            return 'new'
+        except sqlite3.IntegrityError:
+            # Another index inserted it while this one had committed part of its pass.
+            pass
+    conn.execute('UPDATE dumps SET %s, indexed = ? WHERE path = ?' % ', '.join('%s = ?' % k for k in ROW_FIELDS),
+                 values + [now, path])
+    return 'updated'
+
+
 def index_pass(args, tag_map, nfs_dirs):
     conn = open_db(args.db)
-    # Write lock first, so a concurrent index cannot insert a path between this read and our inserts.
+    # Write lock first, so no other index inserts a path between this read and the first commit (after one, write_row
+    # copes with a path inserted meanwhile).
     conn.execute('BEGIN IMMEDIATE')
     if conn.execute('PRAGMA user_version').fetchone()[0] < ANALYSIS_VERSION:
         # Written before the end-marker check: a flattened dump called complete may be cut short. Forgetting its
@@ -264,6 +287,7 @@ def index_pass(args, tag_map, nfs_dirs):
     now = now_text()
     seen = set()
     roots = [os.path.abspath(args.root)] + [os.path.abspath(d) for d in nfs_dirs]
+    commit_at = time.monotonic() + COMMIT_SECONDS
     for path, host, tag, stamp, dst, parent_fd in discover(roots[0], roots[1:], tag_map, warnings):
         seen.add(path)
         old = known.get(path)
@@ -275,24 +299,21 @@ def index_pass(args, tag_map, nfs_dirs):
         if settled and mtime is not None and old[2] == mtime:
             counts['unchanged'] += 1
             continue
-        row = index_entry(parent_fd, os.path.basename(path), stamp)
-        row.update({'host': host, 'tag': tag, 'stamp': stamp, 'time': stamp_time(stamp), 'dir_mtime_ns': mtime})
-        if row['error']:
-            counts['errors'] += 1
-        if old is not None and row['fingerprint'] and conn.execute(
-                'SELECT fingerprint FROM dumps WHERE id = ?', (old[0],)).fetchone()[0] == row['fingerprint']:
+        old_print = conn.execute('SELECT fingerprint FROM dumps WHERE id = ?', (old[0],)).fetchone()[0] if old else None
+        row = index_entry(parent_fd, os.path.basename(path), stamp, old_print)
+        if row is None:
             conn.execute('UPDATE dumps SET dir_mtime_ns = ? WHERE id = ?', (mtime, old[0]))
             counts['unchanged'] += 1
             continue
-        values = [row[k] for k in ROW_FIELDS]
-        if old is None:
-            conn.execute('INSERT INTO dumps (path, %s, first_seen, indexed) VALUES (?, %s, ?, ?)' % (
-                ', '.join(ROW_FIELDS), ', '.join('?' * len(ROW_FIELDS))), [path] + values + [now, now])
-            counts['new'] += 1
-        else:
-            conn.execute('UPDATE dumps SET %s, indexed = ? WHERE id = ?' % ', '.join('%s = ?' % k for k in ROW_FIELDS),
-                         values + [now, old[0]])
-            counts['updated'] += 1
+        row.update({'host': host, 'tag': tag, 'stamp': stamp, 'time': stamp_time(stamp), 'dir_mtime_ns': mtime})
+        counts['errors'] += bool(row['error'])
+        counts[write_row(conn, old, path, row, now)] += 1
+        if time.monotonic() > commit_at:
+            # A long pass (thousands of new dumps) keeps what it did if it is ended by the unit's timeout, and lets
+            # receive's readers and other writers in between.
+            conn.commit()
+            conn.execute('BEGIN IMMEDIATE')
+            commit_at = time.monotonic() + COMMIT_SECONDS
     for path in known.keys() - seen:
         old = known[path]
         inside = any(path.startswith(r.rstrip('/') + '/') for r in roots)
