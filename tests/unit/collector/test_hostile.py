@@ -279,7 +279,7 @@ def test_issue_escape_sequence_in_list_stats_show(tmp_path):
     assert json.loads(run('show', '1', '--db', db, '--json').stdout)['reason'].endswith(TERMINAL_ATTACK)
 
 
-HOSTILE_TEXT = st.one_of(st.text(min_size=1), st.sampled_from([TERMINAL_ATTACK, '\u202etxt.exe', 'a\rb', '\x9b2J', '\u2028']))
+HOSTILE_TEXT = st.one_of(st.text(min_size=1), st.sampled_from([TERMINAL_ATTACK, '\u202etxt.exe', 'a\rb', '\x9b2J', '\u2028', 'a\0b']))
 TEXT_COLUMNS = ('host', 'tag', 'time', 'dump_format', 'kernel', 'reason', 'rip', 'taint', 'signature', 'error')
 
 

@@ -73,7 +73,9 @@ class DmesgLines:
     """dmesg lines as (seconds as text or '', message), parsed only when looked at: most lines never are."""
 
     def __init__(self, text):
-        self.raw = [line[:MAX_LINE] for line in text.splitlines()]
+        self.raw = text.splitlines()
+        if max(map(len, self.raw), default=0) > MAX_LINE:
+            self.raw = [line[:MAX_LINE] for line in self.raw]
         self.parsed = {}
 
     def __len__(self):
@@ -180,6 +182,8 @@ def parse_taint(message):
 
 def base_symbol(name):
     """A symbol without its compiler clone suffixes (.cold, .isra.0, ...), found from the end in one pass."""
+    if '.' not in name:
+        return name
     parts = name.split('.')
     keep = len(parts)
     while keep > 1:

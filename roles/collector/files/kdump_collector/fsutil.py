@@ -53,7 +53,7 @@ def open_below(root_fd, names):
     fd = root_fd
     try:
         for name in names:
-            if name in ('', '.', '..') or '/' in name:
+            if name in ('', '.', '..') or '/' in name or '\0' in name:
                 raise Refused('%r is not a directory name' % name)
             parent, fd = fd, open_dir(fd, name)
             if parent != root_fd:

@@ -16,7 +16,7 @@ import time
 from kdump_collector import INT64_MAX, PROG
 from kdump_collector.dmesg import DMESG_HEAD, DMESG_TAIL, analyse_dmesg, decode_dmesg
 from kdump_collector.dumpfile import dump_format, flat_end_present
-from kdump_collector.fsutil import Refused, lstat_at, open_dir, open_regular, open_root, read_bounded
+from kdump_collector.fsutil import Refused, open_dir, open_regular, open_root, read_bounded
 from kdump_collector.names import (ENTRY_RE, INDEX_PENDING, NAME_RE, PROBE_STAMP, PRUNED_MARKER, TRUNC_SUFFIX,
                                    final_names, is_final_name, now_text, partial_names, stamp_time)
 from kdump_collector.store import ANALYSIS_VERSION, FINAL_STATES, ROW_FIELDS, check_storable, int64_or_none, open_db
@@ -58,11 +58,11 @@ def discover(root, nfs_dirs, tag_map, warnings):
             warnings.append('%s: %s' % (directory, exc.strerror))
             return
         for item in items:
-            path = os.path.join(directory, item.name)
             if item.name.startswith('.'):
                 continue
-            st = lstat_at(dir_fd, item.name)
-            if st is None or not stat.S_ISDIR(st.st_mode):
+            path = os.path.join(directory, item.name)
+            # From a descriptor's listing, DirEntry stats relative to it (fstatat), never through a link.
+            if not item.is_dir(follow_symlinks=False):
                 warnings.append('%s: not a plain directory, ignored' % path)
                 continue
             match = ENTRY_RE.match(item.name)
@@ -73,6 +73,10 @@ def discover(root, nfs_dirs, tag_map, warnings):
                     warnings.append('%s: not a %s directory, ignored' % (path, 'host' if host is None else '<tag>-<stamp>'))
                 continue
             if match.group('stamp') == PROBE_STAMP:
+                continue
+            try:
+                st = item.stat(follow_symlinks=False)
+            except FileNotFoundError:
                 continue
             tag = match.group('tag')
             yield path, host or tag_map.get(tag, tag), tag, match.group('stamp'), st, dir_fd
