@@ -1,0 +1,382 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Crash triage: read a kernel log as a kernel developer does and name the crash in it.
+
+analyse(text) finds the report that started the crash, names it in syzbot's conventions
+(`<kind> in <guilty function>`), and hashes the normalised title into a signature that is the same
+for one bug on every host and kernel build. Every step looks at a bounded slice of each line, and
+each line at most a bounded number of times, so the time is linear in the input whatever its bytes.
+"""
+
+import hashlib
+import re
+
+from . import triage_lines
+from .triage_frames import FRAME_RE, MARKERS, base_name, canonical, parse_frame
+from .triage_kinds import describe, header_kind
+
+MESSAGE_SCAN = 512          # characters of a message any rule looks at
+REPORT_LINES = 400          # lines of one report (a KASAN report with three stacks is ~120)
+REPORT_SCAN = 3000          # raw lines walked to collect them (other contexts interleave)
+REPORT_BYTES = 4096         # report text kept for display and the console path
+EPISODE_GAP = 300.0         # seconds between reports that still belong to one crash
+MAX_FRAMES = 8
+# After this many lines, a panic or a lockdep splat is a consequence of the report, not part of it.
+TAIL_AFTER = 22
+STACK_START = ('Call Trace:', 'Call trace:', 'Backtrace:', 'Allocated by task ', 'Freed by task ', 'Allocated:',
+               'Freed:', 'Uninit was stored to memory at', 'Uninit was created at', 'Local variable ',
+               'allocated by task ', 'freed by task ', 'page last allocated', 'page last free', 'backtrace:',
+               'backtrace (crc')
+RIP_RE = re.compile(r'(?:RIP: (?:\w{4}:)?|EIP: (?:\w{4}:)?|IP: |pc : |PC is at )(?:\[<[0-9a-f]{1,16}>\] ?)?'
+                    r'([A-Za-z_][\w.$]{0,127})\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}')
+VERSION_RE = re.compile(r'Linux version (\d{1,4}\.\d{1,4}[^\s]{0,120})')
+TIMESTAMP_RE = re.compile(r'\[ {0,12}\d{1,10}\.\d{1,9}\]')
+TAINT_LIST_RE = re.compile(r'Tainted: ((?:\[[A-Z]\]=\w{1,40}(?:, )?){1,20})')
+# Stack dumps of other, harmless messages: seen inside a report, they mean it is interleaved.
+OTHER_STACKS = ('FAULT_INJECTION: forcing a failure', 'vmalloc: allocation failure:', 'FAULT_FLAG_ALLOW_RETRY missing')
+FAULT_INJECTION_FRAMES = ('should_fail', 'should_failslab')
+
+
+def _empty():
+    return {'kernel': None, 'reason': None, 'rip': None, 'taint': None, 'frames': [], 'title': None, 'kind': None,
+            'guilty_frame': None, 'corrupted': False, 'signature': None, 'report': None}
+
+
+class Line:
+    __slots__ = ('start', 'end', 'seconds', 'caller', 'message', 'header')
+
+    def __init__(self, text, start, end):
+        self.start, self.end = start, end
+        self.seconds, self.caller, message = triage_lines.split(text[start:min(end, start + triage_lines.PREFIX_SCAN
+                                                                               + MESSAGE_SCAN)])
+        self.message = message[:MESSAGE_SCAN]
+        self.header = -1
+
+
+def header_lines(text):
+    """Lines holding a report header word, in order; each line is split once."""
+    found = []
+    line_end = -1
+    for match in HEADER_SCAN_RE.finditer(text):
+        pos = match.start()
+        if pos <= line_end:
+            continue
+        start = text.rfind('\n', 0, pos) + 1
+        line_end = text.find('\n', pos)
+        if line_end < 0:
+            line_end = len(text)
+        line = Line(text, start, line_end)
+        line.header = header_kind(line.message)[0]
+        if line.header >= 0:
+            found.append(line)
+    return found
+
+
+HEADER_SCAN_RE = re.compile(r'BUG|WARNING:|INFO:|Unable to handle|general protection|stack segment|Kernel panic'
+                            r'|PANIC: double|divide.error|invalid opcode|UBSAN:|Booting the kernel|unregister_netdevice'
+                            r'|VFS: |Internal error|Unhandled fault|Alignment trap|Trigger a crash|hard LOCKUP'
+                            r'|unreferenced object')
+
+
+def seconds(line):
+    try:
+        return float(line.seconds) if line.seconds else None
+    except ValueError:
+        return None
+
+
+def choose(found):
+    """The header that started the crash: the first one of the last run of reports that led to the
+    final panic (an old, survived WARNING hours earlier is not this crash's cause)."""
+    if not found:
+        return None
+    panics = [line for line in found if line.message.startswith('Kernel panic', line.header)]
+    if not panics:
+        return found[0]
+    chosen = anchor = panics[-1]
+    later = seconds(anchor)
+    for line in reversed(found[:found.index(anchor)]):
+        now = seconds(line)
+        if now is not None and later is not None and later - now > EPISODE_GAP:
+            break
+        chosen = line
+        later = now if now is not None else later
+    return chosen
+
+
+class Report:
+    """The lines of one report, from its header on, in the header's printk context."""
+
+    def __init__(self, text, header):
+        self.header = header
+        self.lines = []
+        self.lines_all = []
+        self.end = None
+        self.interleaved = False
+        self.shown = None
+        context = header.caller
+        nmi = False
+        pos = header.start
+        scanned = 0
+        while pos <= len(text) and len(self.lines_all) < REPORT_LINES and scanned < REPORT_SCAN:
+            end = text.find('\n', pos)
+            if end < 0:
+                end = len(text)
+            line = header if pos == header.start else Line(text, pos, end)
+            pos = end + 1
+            scanned += 1
+            if line is not header:
+                if 'Sending NMI from CPU' in line.message:
+                    nmi = True
+                if context and line.caller != context and not (nmi and line.caller.startswith('C')):
+                    if line.caller:
+                        continue
+                    if not line.message.strip():
+                        continue
+                if context and line.message.lstrip().startswith('? '):
+                    continue
+            self.add(line)
+            if end == len(text):
+                break
+        if self.end is None:
+            self.end = len(self.lines)
+        self.cut = pos > len(text)
+
+    def add(self, line):
+        message = line.message if line is not self.header else line.message[line.header:]
+        idx = len(self.lines_all)
+        self.lines_all.append(message)
+        if line is self.header:
+            self.lines.append(message)
+            return
+        if self.end is None:
+            kind_pos, starts = header_kind(message)
+            if kind_pos >= 0 and starts and not self.header.caller or any(other in message for other in OTHER_STACKS):
+                self.end = idx
+            elif idx > TAIL_AFTER and ('Kernel panic - not syncing' in message
+                                       or 'WARNING: possible circular locking dependency detected' in message):
+                self.end = idx
+        self.lines.append(message)
+
+    # Helpers for the kind rules: all bounded by the report's lines.
+
+    def find(self, needles, start=0, stop=None):
+        for idx in range(start, self.end if stop is None else min(stop, self.end)):
+            line = self.lines[idx]
+            if any(needle in line for needle in needles):
+                return idx
+        return None
+
+    def search(self, pattern, start, count):
+        for idx in range(start, min(start + count, self.end)):
+            match = pattern.search(self.lines[idx])
+            if match:
+                return match
+        return None
+
+    def rip(self, start=1):
+        """(function, line index) of the first kernel RIP:/pc : line from start."""
+        for idx in range(start, self.end):
+            match = RIP_RE.search(self.lines[idx])
+            if match:
+                return match.group(1), idx
+        return None
+
+    def stack_names(self, start):
+        """Reliable frame names from line start up to the next stack or the report's end."""
+        names = []
+        for idx in range(start, self.end):
+            line = self.lines[idx]
+            stripped = line.strip()
+            if idx > start and stripped.startswith(STACK_START) and not stripped.startswith('stack backtrace:'):
+                break
+            if 'end trace' in line and '---[' in line:
+                break
+            frame = parse_frame(line)
+            if frame is None:
+                continue
+            name, reliable = frame
+            if base_name(name) in FAULT_INJECTION_FRAMES:
+                self.interleaved = True
+                break
+            if reliable:
+                names.append(name)
+        if names and self.shown is None:
+            self.shown = names
+        return names
+
+    def trace_start(self, start):
+        for idx in range(start, self.end):
+            stripped = self.lines[idx].strip()
+            if stripped.startswith(('Call Trace:', 'Call trace:', 'Backtrace:')):
+                return idx
+        return None
+
+    def trace_names(self, start):
+        idx = self.trace_start(start)
+        return self.stack_names(idx + 1) if idx is not None else []
+
+    def rip_and_trace_names(self):
+        rip = self.rip()
+        if rip is None:
+            return self.trace_names(0)
+        return [rip[0]] + self.trace_names(rip[1])
+
+
+# Title normalisation: what differs between two hosts hitting one bug goes (addresses, numbers,
+# file lines, CPU numbers, offsets), so the title and its hash group them.
+NORMALISE = (
+    (re.compile(r'([^A-Za-z0-9])(?:0x)?[0-9a-f]{6,}'), r'\1ADDR'),
+    (re.compile(r'\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}'), 'IP'),
+    (re.compile(r'(\.\w+)(?::\d+)+'), r'\1:LINE'),
+    (re.compile(r'([A-Za-z][\w.]*)\+0x[0-9a-z]+/0x[0-9a-z]+'), r'\1'),
+    (re.compile(r'CPU#\d+'), 'CPU'),
+    (re.compile(r'(\W)\d+(?=\W|$)'), r'\1NUM'),
+    (re.compile(r'\d{7,}'), 'NUM'),
+)
+TITLE_MAX = 120
+
+
+def normalise(title):
+    for pattern, replacement in NORMALISE:
+        title = pattern.sub(replacement, title)
+    out = []
+    previous = ' '
+    for char in title[:TITLE_MAX]:
+        if char == '\t':
+            char = ' '
+        elif char < ' ' or char > '~':
+            continue
+        if char == ' ' and previous == ' ':
+            continue
+        out.append(char)
+        previous = char
+    return ''.join(out).strip()
+
+
+def signature(title):
+    return hashlib.sha256(title.encode('utf-8')).hexdigest()[:16]
+
+
+def kernel_release(text, report):
+    version = VERSION_RE.search(text)
+    if version:
+        return version.group(1)
+    for line in report.lines_all if report else ():
+        release = cpu_line(line)[1]
+        if release:
+            return release
+    pos = text.find('Comm: ')
+    looked = 0
+    while pos >= 0 and looked < 1000:
+        start = text.rfind('\n', 0, pos) + 1
+        end = text.find('\n', pos)
+        release = cpu_line(triage_lines.split(text[start:min(end if end >= 0 else len(text), start + 400)])[2])[1]
+        if release:
+            return release
+        pos = text.find('Comm: ', end) if end >= 0 else -1
+        looked += 1
+    return None
+
+
+TAINT_LETTERS = frozenset('GPFSRMBUDAWCIOELKXTN ')
+
+
+def cpu_line(message):
+    """(taint letters or None, release or None) of a `CPU: 1 PID: 2 Comm: x ... Tainted: ... 6.1.0 #1` line."""
+    if 'Comm: ' not in message[:80] or 'PID: ' not in message[:40]:
+        return None, None
+    comm = message.find('Comm: ')
+    rest = message[comm + 6:comm + 200]
+    for marker in (' Not tainted ', ' Tainted: '):
+        pos = rest.find(marker)
+        if pos >= 0 and pos <= 40:
+            tail = rest[pos + len(marker):]
+            break
+    else:
+        return None, None
+    words = tail.split()
+    letters = []
+    if marker == ' Tainted: ':
+        while words and all(char in TAINT_LETTERS for char in words[0]):
+            letters.append(words.pop(0))
+    if not words:
+        return None, None
+    release = words[0]
+    if len(words) < 2 or not words[1].startswith('#'):
+        return None, None
+    return ''.join(letters).replace('G', ''), release
+
+
+def taint_of(report):
+    for line in report.lines_all:
+        listed = TAINT_LIST_RE.search(line)
+        if listed:
+            return ''.join(re.findall(r'\[([A-Z])\]', listed.group(1)))
+        if 'Comm: ' in line:
+            letters, release = cpu_line(line)
+            if release:
+                return letters
+    return None
+
+
+# Frames that only say how the report was printed, the same for every crash: left out of the
+# displayed stack (the guilty frame uses the full skip list instead).
+DISPLAY_SKIP = frozenset((
+    'dump_stack', 'dump_stack_lvl', 'show_stack', 'show_trace_log_lvl', 'dump_backtrace', 'panic', 'vpanic',
+    'nmi_panic', 'check_panic_on_warn', '__warn', 'warn_slowpath_fmt', 'report_bug', 'handle_bug', 'exc_invalid_op',
+    'asm_exc_invalid_op', 'die', 'oops_end', 'page_fault_oops', 'do_user_addr_fault', 'exc_page_fault',
+    'asm_exc_page_fault', 'kernelmode_fixup_or_oops', '__bad_area_nosemaphore', 'bad_area_nosemaphore', 'no_context',
+    'do_trap', 'do_error_trap', 'exc_general_protection', 'asm_exc_general_protection', 'watchdog_timer_fn',
+    '__hrtimer_run_queues', 'hrtimer_interrupt', '__sysvec_apic_timer_interrupt', 'sysvec_apic_timer_interrupt',
+    'asm_sysvec_apic_timer_interrupt', '__schedule', 'schedule', 'schedule_timeout', 'schedule_preempt_disabled',
+    'io_schedule', 'crash_kexec', '__crash_kexec',
+))
+
+
+def display_frames(report):
+    """Up to MAX_FRAMES reliable frames of the stack the title came from (else the first one),
+    printing machinery left out."""
+    names = report.shown
+    if names is None:
+        idx = report.find(('Call Trace:', 'Call trace:', 'backtrace:', 'backtrace (crc'))
+        names = report.stack_names(idx + 1) if idx is not None else []
+    return [name for name in names if base_name(name) not in DISPLAY_SKIP][:MAX_FRAMES]
+
+
+def analyse(text):
+    """Kernel release, report and its triage (title, kind, guilty frame, signature) of a kernel log."""
+    result = _empty()
+    found = header_lines(text)
+    header = choose(found)
+    report = Report(text, header) if header is not None else None
+    result['kernel'] = kernel_release(text, report)
+    if report is None:
+        return result
+    result['reason'] = header.message.strip()
+    rip = report.rip()
+    result['rip'] = rip[0] if rip else None
+    result['taint'] = taint_of(report)
+    described = describe(report, report.lines[0])
+    if described.needs_frame and described.frame is None and report.end < len(report.lines):
+        # Another report cut in before this one's stack: read on through it.
+        report.end = len(report.lines)
+        report.shown = None
+        described = describe(report, report.lines[0])
+        report.interleaved = True
+    corrupted = described.corrupted or report.interleaved
+    frame = described.frame
+    if described.needs_frame and frame is None:
+        corrupted = True
+    if TIMESTAMP_RE.search(described.kind):
+        # A time stamp inside the title: two lines of the console were glued together.
+        corrupted = True
+    kind = normalise(described.kind)
+    guilty = canonical(frame) if frame and '/' not in frame else frame
+    title = '%s in %s' % (kind, guilty) if guilty else kind
+    result.update(title=normalise(title), kind=kind, guilty_frame=guilty, corrupted=bool(corrupted))
+    result['frames'] = display_frames(report)
+    result['report'] = '\n'.join(report.lines_all)[:REPORT_BYTES]
+    result['signature'] = signature(result['title'])
+    return result

@@ -1,0 +1,517 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Report kinds: which kernel messages start a crash report, and how each kind is named.
+
+A title is `<kind> in <guilty function>` in syzbot's conventions (kinds without a location, like
+`kernel panic: Attempted to kill init!`, are the kind alone). Each rule below names the printk format
+it reads (kernel source file) and where its guilty function comes from: the faulting instruction
+(RIP:/pc :), the call trace, a lockdep `at:` line, the allocation stack, or a stall's dispatcher.
+"""
+
+import re
+
+from .triage_frames import canonical, compile_skip, first_guilty, hang_frame, is_infrastructure, stall_frame
+
+# Messages that start a report, searched anywhere in a line (a report header is often glued to other
+# output on a busy console). Literal alternatives only, so the search is linear.
+HEADER_RE = re.compile(
+    r'BUG:|BUG [\w.:-]{1,64} \((?:Not t|T)ainted|WARNING:|INFO:|Unable to handle kernel|general protection fault'
+    r'|stack segment: |Kernel panic - not syncing|PANIC: double fault|kernel BUG|Kernel BUG|divide error:'
+    r'|divide_error:|invalid opcode:|UBSAN:|Booting the kernel|unregister_netdevice: waiting for'
+    r'|VFS: Close: file count is 0|VFS: Busy inodes after unmount|Internal error:|Unhandled fault:|Alignment trap:'
+    r'|Trigger a crash|Watchdog detected hard LOCKUP|unreferenced object 0x')
+# Kernel messages that contain a header word but report no bug (informational printks of
+# kernel/locking/lockdep.c, kernel/rcu/tree_stall.h, kernel/events/core.c, fs/ext4, fs/xfs, x86 bugs.c
+# mitigations, drivers/video/fbdev), and user-space segfault lines of arch/x86/kernel/traps.c.
+IGNORED_RE = re.compile(
+    r'INFO: lockdep is turned off|INFO: Stall ended before state dump start|INFO: NMI handler'
+    r'|INFO: recovery required on readonly filesystem|(?:handler|interrupt)[^\n]{0,80}took too long|_INFO:'
+    r'|WARNING: [Tt]he mand mount option|WARNING: Unprivileged eBPF is enabled|WARNING: See https'
+    r'|WARNING: kernel not compiled with|WARNING: fbcon: Driver|EXT4-fs[^:]{0,40}:|XFS \(\w{1,32}\): WARNING'
+    r'|uses (?:deprecated v2 capabilities|wireless extensions)|WARNING: workqueue cpumask'
+    r'|general protection fault[^\n]{0,100} error:\d{1,10} in |ODEBUG:|BUG: no syscalls can create resource'
+    r'|INFO: sys_\w+ is not present|INFO: no syscalls can create resource|WARNING: /etc/ssh/moduli'
+    r'|Trigger a crash[^\n]{1}')
+# Headers that continue a report already under way rather than start a new one: the oops line after
+# `kernel BUG at`, the panic that follows a fatal report, arm64's `Internal error:` after its own
+# `Unable to handle kernel ...`, a double fault while handling a fault.
+CONTINUATION_RE = re.compile(r'invalid opcode: 0000|Kernel panic - not syncing|unregister_netdevice: waiting for'
+                             r'|PANIC: double fault|Internal error:|unreferenced object 0x')
+
+FUNC = r'([A-Za-z_][\w]{0,127})(?:\.[\w.]{0,64})?\+0x'
+SRC = r'[\w/.-]{1,200}\.[a-z]{1,4}:\d{1,9}'
+LOCKDEP_AT_RE = re.compile(r'at: (?:\[<?(?:0x)?[0-9a-f]{1,16}>?\] {1,4})?' + FUNC)
+PC_FUNC_RE = re.compile(r'\[<?(?:0x)?[0-9a-f]{1,16}>?\] {1,4}' + FUNC)
+READ_WRITE_RE = re.compile(r'(Read|Write) (?:of size|at addr) [0-9a-f]')
+
+
+def header_kind(message):
+    """Position of the report header in message and whether it starts a report, or (-1, False)."""
+    match = HEADER_RE.search(message)
+    if match is None or IGNORED_RE.search(message) is not None:
+        return -1, False
+    return match.start(), CONTINUATION_RE.match(message, match.start()) is None
+
+
+class Title:
+    """What a kind rule decided: kind, guilty frame (raw name) and whether the report is corrupted."""
+
+    def __init__(self, kind, frame=None, needs_frame=False, corrupted=False):
+        self.kind = kind
+        self.frame = frame
+        self.needs_frame = needs_frame
+        self.corrupted = corrupted
+
+
+def pick(names, skip=()):
+    """First guilty name of names, with the kind's own extra skips."""
+    return first_guilty(names, compile_skip(skip))
+
+
+def located(kind, names, skip=()):
+    return Title(kind, pick(names, skip), needs_frame=True)
+
+
+# --- KASAN, KMSAN, KCSAN, KFENCE (mm/kasan/report.c, mm/kmsan/report.c, kernel/kcsan/report.c,
+# mm/kfence/report.c) ---------------------------------------------------------------------------
+
+KASAN_RE = re.compile(r'BUG: KASAN: ([a-z-]{1,64}) (?:in|on address) ' + '?')
+KASAN_IN_RE = re.compile(r'BUG: KASAN: ([a-z-]{1,64}) in ' + FUNC)
+KASAN_HW_SKIP = (r'kernel_fault', r'tag_check', r'mem_abort', r'^el1_', r'^el1h_')
+
+
+def kasan(report, header):
+    match = KASAN_IN_RE.match(header)
+    if match:
+        bug, func = match.group(1), match.group(2)
+        if bug in ('double-free', 'invalid-free', 'double-free or invalid-free'):
+            return located('KASAN: invalid-free', [func] + report.trace_names(1), ('slab_', 'kfree', 'vunmap', 'vfree'))
+        access = report.search(READ_WRITE_RE, 1, 12)
+        if access is None:
+            return Title('KASAN: ' + header[len('BUG: KASAN: '):], corrupted=True)
+        return located('KASAN: %s %s' % (bug, access.group(1)), [func] + report.trace_names(1), KASAN_HW_SKIP)
+    match = re.match(r'BUG: KASAN: ([a-z-]{1,64}) on address', header)
+    access = report.search(READ_WRITE_RE, 1, 12)
+    if match and access:
+        return Title('KASAN: %s %s' % (match.group(1), access.group(1)))
+    return Title('KASAN: ' + header[len('BUG: KASAN: '):], corrupted=True)
+
+
+KMSAN_SKIP = (r'alloc_skb', r'netlink_ack', r'netlink_rcv_skb', r'_encrypt$', r'^(?:crypto|cipher|drbg|rng)_')
+KMSAN_USB_SKIP = (r'alloc_skb', r'usb_submit_urb', r'usb_start_wait_urb', r'usb_bulk_msg', r'usb_interrupt_msg',
+                  r'usb_control_msg')
+
+
+def kmsan(report, header):
+    match = re.match(r'BUG: KMSAN: ([a-z-]{1,64}) in ' + FUNC, header)
+    if match is None:
+        return Title('KMSAN: ' + header[len('BUG: KMSAN: '):], corrupted=True)
+    skip = KMSAN_USB_SKIP if match.group(1) == 'kernel-usb-infoleak' else KMSAN_SKIP
+    return located('KMSAN: ' + match.group(1), report.stack_names(1), skip)
+
+
+def kcsan(report, header):
+    # kernel/kcsan/report.c: "BUG: KCSAN: data-race in foo / bar": both functions are the name.
+    return Title('KCSAN: ' + header[len('BUG: KCSAN: '):])
+
+
+def kfence(report, header):
+    match = re.match(r'BUG: KFENCE: ((?:use-after-free|out-of-bounds|invalid) (?:read|write)|invalid free'
+                     r'|memory corruption) in ' + FUNC, header)
+    if match is None:
+        return Title('KFENCE: ' + header[len('BUG: KFENCE: '):], corrupted=True)
+    return located('KFENCE: ' + match.group(1), [match.group(2)] + report.stack_names(1))
+
+
+# --- page faults and traps (arch/x86/mm/fault.c, arch/x86/kernel/traps.c, arch/arm64/mm/fault.c) ---
+
+def faulting(kind):
+    """Kinds named by the faulting function: RIP/pc first, then the call trace below it."""
+    def rule(report, header):
+        return located(kind, report.rip_and_trace_names())
+    return rule
+
+
+def paging(report, header):
+    text = header.lower()
+    if 'null pointer dereference' in text:
+        kind = 'BUG: unable to handle kernel NULL pointer dereference'
+    elif 'paging request' in text or 'page fault for address' in text or 'data access' in text:
+        kind = 'BUG: unable to handle kernel paging request'
+    elif 'access to user memory' in text:
+        kind = 'BUG: unable to handle kernel access to user memory'
+    else:
+        # The second printk of the header was lost (two printks in show_fault_oops).
+        return Title('BUG: unable to handle kernel', corrupted=True)
+    return located(kind, report.rip_and_trace_names())
+
+
+def rip_only(kind):
+    def rule(report, header):
+        rip = report.rip()
+        return Title(kind, rip[0] if rip and not is_infrastructure(rip[0]) else None, needs_frame=True)
+    return rule
+
+
+# --- BUG: family (kernel/sched/core.c, kernel/locking/*, mm/*, kernel/watchdog.c, mm/kmemleak.c) ---
+
+def spinlock(report, header):
+    match = re.match(r'BUG: (spinlock|rwlock) (lockup suspected|already unlocked|recursion|cpu recursion|bad magic'
+                     r'|wrong owner|wrong CPU|trylock failure on UP)', header)
+    return located('BUG: %s %s' % match.groups(), report.trace_names(0), (r'spin_', r'_lock', r'_unlock'))
+
+
+def stall(kind):
+    """Soft lockups and stack-guard hits: the dispatcher rule over RIP and the trace."""
+    def rule(report, header):
+        names = [name for name in report.rip_and_trace_names() if not is_infrastructure(name)]
+        return Title(kind, stall_frame(names), needs_frame=True)
+    return rule
+
+
+def rcu_stall(report, header):
+    # kernel/rcu/tree_stall.h: the stalled CPU's registers follow the timer interrupt that found it.
+    start = report.find(('apic_timer_interrupt', 'Exception stack', 'el1h_64_irq'), 1)
+    names = []
+    if start is not None:
+        rip = report.rip(start)
+        if rip is not None:
+            names = [rip[0]] + report.stack_names(rip[1] + 1)
+        else:
+            names = report.stack_names(start + 1)
+    skip = compile_skip((r'apic_timer_interrupt', r'rcu'))
+    names = [name for name in names if not is_infrastructure(name, skip)]
+    return Title('INFO: rcu detected stall', stall_frame(names), needs_frame=True)
+
+
+def lockdep_at(kind, after):
+    """Lockdep reports name the first `at:` after a phrase (kernel/locking/lockdep.c print_lock)."""
+    def rule(report, header):
+        start = report.find((after,), 1) if after else 0
+        names = []
+        if start is not None:
+            for idx in range(start, report.end):
+                match = LOCKDEP_AT_RE.search(report.lines[idx])
+                if match:
+                    names.append(match.group(1))
+            names += report.trace_names(start)
+        return located(kind, names, (r'process_one_work', r'flush_workqueue', r'drain_workqueue', r'destroy_workqueue'))
+    return rule
+
+
+def pc_line(kind):
+    """Reports that print the offending lock's ip as `[<address>] func+0x..` (lockdep print_ip_sym)."""
+    def rule(report, header):
+        names = []
+        for idx in range(1, report.end):
+            match = PC_FUNC_RE.search(report.lines[idx])
+            if match:
+                names.append(match.group(1))
+                break
+        return located(kind, names + report.trace_names(0))
+    return rule
+
+
+def trace(kind, skip=()):
+    def rule(report, header):
+        return located(kind, report.trace_names(0), skip)
+    return rule
+
+
+def bad_page(report, header):
+    match = re.match(r'BUG: Bad page (state|cache)', header)
+    start = report.find(('page last allocated',), 1)
+    names = report.stack_names(start + 1) if start is not None else []
+    return located('BUG: Bad page ' + match.group(1), names,
+                   (r'(?:free|put|get|update|release)_page', r'free_unref', r'^_*folio', r'truncate_inode_pages',
+                    r'page_frag_free', r'alloc', r'vmap', r'page_owner'))
+
+
+def memory_leak(report, header):
+    # mm/kmemleak.c print_unreferenced(): the allocation's backtrace names the leaking caller.
+    start = report.find(('backtrace:', 'backtrace (crc'), 1)
+    names = report.stack_names(start + 1) if start is not None else []
+    return located('memory leak', names,
+                   (r'kmemleak', r'mmap', r'kmem', r'slab', r'alloc', r'create_object', r'idr_get', r'list_lru_init',
+                    r'kasprintf', r'kvasprintf', r'pcpu_create', r'strdup', r'strndup', r'memdup'))
+
+
+def last_function(report, header):
+    idx = report.find(('last function: ',), 1)
+    match = re.search(r'last function: (\w{1,128})', report.lines[idx]) if idx is not None else None
+    return Title('BUG: workqueue leaked lock or atomic', match.group(1) if match else None, needs_frame=True)
+
+
+def still_has_locks(kind):
+    def rule(report, header):
+        names = []
+        for idx in range(1, report.end):
+            match = LOCKDEP_AT_RE.search(report.lines[idx]) or PC_FUNC_RE.search(report.lines[idx])
+            if match:
+                names.append(match.group(1))
+                break
+        return Title(kind, pick(names), needs_frame=True)
+    return rule
+
+
+def dentry(report, header):
+    match = re.search(r'\[(\w{1,32}) of ', header)
+    return Title('BUG: Dentry still in use', match.group(1) if match else None, needs_frame=True)
+
+
+BUG_RULES = (
+    ('BUG: KASAN:', kasan),
+    ('BUG: KMSAN:', kmsan),
+    ('BUG: KCSAN:', kcsan),
+    ('BUG: KFENCE:', kfence),
+    ('BUG: unable to handle', paging),
+    ('BUG: Unable to handle', paging),
+    ('BUG: kernel NULL pointer dereference', paging),
+    ('BUG: Kernel NULL pointer dereference', paging),
+    ('BUG: spinlock ', spinlock),
+    ('BUG: rwlock ', spinlock),
+    ('BUG: soft lockup', stall('BUG: soft lockup')),
+    ('BUG: scheduling while atomic', trace('BUG: scheduling while atomic', (r'schedule',))),
+    ('BUG: lock held when returning to user space', lockdep_at('BUG: lock held when returning to user space',
+                                                               'leaving the kernel with locks still held')),
+    ('BUG: bad unlock balance detected!', pc_line('BUG: bad unlock balance')),
+    ('BUG: held lock freed!', pc_line('BUG: held lock freed')),
+    ('BUG: Bad rss-counter state', lambda report, header: Title('BUG: Bad rss-counter state')),
+    ('BUG: non-zero nr_ptes on freeing mm', lambda report, header: Title('BUG: non-zero nr_ptes on freeing mm')),
+    ('BUG: non-zero nr_pmds on freeing mm', lambda report, header: Title('BUG: non-zero nr_pmds on freeing mm')),
+    ('BUG: Dentry ', dentry),
+    ('BUG: Bad page state', bad_page),
+    ('BUG: Bad page cache', bad_page),
+    ('BUG: Bad page map', lambda report, header: Title('BUG: Bad page map')),
+    ('BUG: workqueue lockup', lambda report, header: Title('BUG: workqueue lockup')),
+    ('BUG: sleeping function called from invalid context', trace('BUG: sleeping function called from invalid context')),
+    ('BUG: workqueue leaked lock or atomic', last_function),
+    ('BUG: memory leak', memory_leak),
+    ('BUG: Invalid wait context', trace('WARNING: locking bug', (r'lock_sock', r'release_sock'))),
+)
+USING_RE = re.compile(r'BUG: using (\w{1,64})\(\) in preemptible')
+STACK_GUARD_RE = re.compile(r'BUG: [^\n]{0,100}stack guard page was hit at')
+STILL_LOCKS_RE = re.compile(r'(BUG|WARNING): [^\n]{0,200}still has locks held!')
+
+
+def bug(report, header):
+    for prefix, rule in BUG_RULES:
+        if header.startswith(prefix):
+            return rule(report, header)
+    match = USING_RE.match(header)
+    if match:
+        return located('BUG: using %s() in preemptible code' % match.group(1), report.trace_names(0),
+                       (r'dump_stack', r'preemption', r'preempt', r'debug_', r'processor_id', r'this_cpu'))
+    if STACK_GUARD_RE.match(header):
+        return stall('BUG: stack guard page was hit')(report, header)
+    match = STILL_LOCKS_RE.match(header)
+    if match:
+        return still_has_locks(match.group(1) + ': still has locks held')(report, header)
+    if not header[len('BUG:'):].strip():
+        return Title('BUG: corrupted', corrupted=True)
+    return Title(header)
+
+
+# --- WARNING: family (kernel/panic.c __warn, lockdep, RCU lockdep, lib/debugobjects.c, ...) ---
+
+WARN_FILE_RULES = (
+    # (source file in the WARNING line, kind, extra skips): warnings raised by a generic checker on
+    # behalf of its caller are named after the checker and located at the caller.
+    ('lib/debugobjects.c', 'WARNING: ODEBUG bug', (r'debug_', r'rcu', r'hrtimer_', r'timer_', r'work_', r'percpu_',
+                                                   r'vunmap', r'vfree', r'__free_', r'debug_check', r'kobject_')),
+    ('mm/usercopy.c', 'WARNING: bad usercopy', (r'usercopy', r'__check')),
+    ('lib/kobject.c', 'WARNING: kobject bug', (r'kobject_',)),
+    ('fs/proc/generic.c', 'WARNING: proc registration bug', (r'proc_',)),
+    ('lib/refcount.c', 'WARNING: refcount bug', (r'refcount', r'kobject_')),
+)
+WARN_AT_RE = re.compile(r'WARNING: (?:CPU: \d{1,5} PID: \d{1,10} at |at |\[[^\]]{0,64}\] )?(' + SRC + r')(?: |$)')
+WARN_NEW_RE = re.compile(r'WARNING: (' + SRC + r') at ')
+MALLOC_RE = re.compile(r' k?.?malloc')
+LOCKDEP_RULES = (
+    ('possible circular locking dependency detected', lockdep_at('possible deadlock', 'is trying to acquire lock')),
+    ('possible irq lock inversion dependency detected', lockdep_at('possible deadlock', 'just changed the state of lock')),
+    ('possible recursive locking detected', lockdep_at('possible deadlock', 'is trying to acquire lock')),
+    ('inconsistent lock state', trace('inconsistent lock state')),
+    ('bad unlock balance detected!', pc_line('WARNING: bad unlock balance')),
+    ('held lock freed!', lockdep_at('WARNING: held lock freed', None)),
+    ('lock held when returning to user space', lockdep_at('WARNING: lock held when returning to user space',
+                                                          'leaving the kernel with locks still held')),
+)
+SAFE_UNSAFE_RE = re.compile(r'WARNING: [\w-]{1,32}-safe -> [\w-]{1,32}-unsafe lock order detected')
+
+
+def warning_stack_names(report):
+    """WARN()'s location: the RIP of its trap (or powerpc's interrupt line) and the frames printed
+    right after it (kernels before 4.15), else the call trace."""
+    rip = report.rip()
+    if rip is not None:
+        names = [rip[0]] + report.stack_names(rip[1] + 1)
+    else:
+        idx = report.find(('--- interrupt: ',), 1)
+        match = re.search(r' at ' + FUNC, report.lines[idx]) if idx is not None else None
+        names = [match.group(1)] + report.stack_names(idx + 1) if match else []
+    return names if first_guilty(names) else report.trace_names(0)
+
+
+def warning(report, header):
+    for phrase, rule in LOCKDEP_RULES:
+        if header.startswith(('WARNING: ' + phrase, 'INFO: ' + phrase)):
+            return rule(report, header)
+    if header.startswith('WARNING: suspicious RCU usage') or header.startswith('INFO: suspicious RCU usage'):
+        return located(header[:header.index(':')] + ': suspicious RCU usage', report.trace_names(0),
+                       (r'rcu', r'kmem', r'slab'))
+    if header.startswith('WARNING: Nested lock was not taken'):
+        return located('WARNING: nested lock was not taken', warning_stack_names(report))
+    if SAFE_UNSAFE_RE.match(header):
+        start = report.find(('which became ',), 1)
+        return located('possible deadlock', report.stack_names(start + 1) if start is not None else [])
+    match = re.match(r'WARNING: kernel stack regs at [0-9a-f]{1,16} in \S{1,64} has bad \'(\w{1,16})\' value', header)
+    if match:
+        return Title("WARNING: kernel stack regs has bad '%s' value" % match.group(1))
+    if header.startswith('WARNING: kernel stack frame pointer at '):
+        return Title('WARNING: kernel stack frame pointer has bad value')
+    match = STILL_LOCKS_RE.match(header)
+    if match:
+        return still_has_locks('WARNING: still has locks held')(report, header)
+    match = WARN_AT_RE.match(header) or WARN_NEW_RE.match(header)
+    if match:
+        source = match.group(1)
+        rest = header[match.end():]
+        for path, kind, skip in WARN_FILE_RULES:
+            if path in source:
+                return located(kind, warning_stack_names(report), skip)
+        if 'kernel/locking/lockdep.c' in source and 'lock_' in rest:
+            return located('WARNING: locking bug', warning_stack_names(report), (r'lock_sock', r'release_sock'))
+        if source.startswith('mm/') and MALLOC_RE.search(' ' + rest):
+            return located('WARNING: kmalloc bug', warning_stack_names(report), (r'kmalloc', r'krealloc', r'slab', r'kmem'))
+        if source.startswith('mm/vmalloc.c') and '__vmalloc_node' in rest:
+            return located('WARNING: zero-size vmalloc', warning_stack_names(report))
+        if 'usb_submit_urb' in rest:
+            frame = pick(warning_stack_names(report), (r'usb_submit_urb', r'usb_start_wait_urb', r'usb_bulk_msg',
+                                                       r'usb_interrupt_msg', r'usb_control_msg'))
+            return Title('WARNING', frame and frame + '/usb_submit_urb', needs_frame=True)
+        return located('WARNING', warning_stack_names(report))
+    if not header[len('WARNING:'):].strip():
+        return Title('WARNING: corrupted', corrupted=True)
+    return Title(header)
+
+
+def info(report, header):
+    for phrase in ('possible circular locking', 'possible irq lock inversion', 'possible recursive locking',
+                   'SOFTIRQ-safe -> SOFTIRQ-unsafe', 'suspicious RCU usage'):
+        if header.startswith('INFO: ' + phrase):
+            return warning(report, header)
+    if header.startswith('INFO: inconsistent lock state'):
+        return lockdep_at('inconsistent lock state', 'takes')(report, header)
+    if re.match(r'INFO: rcu_\w{1,16} (?:self-)?detected(?: expedited)? stall', header):
+        return rcu_stall(report, header)
+    if header.startswith('INFO: trying to register non-static key'):
+        return located('INFO: trying to register non-static key', report.trace_names(0), (r'stack', r'lock', r'IRQ'))
+    if re.match(r'INFO: task .{1,80} blocked for more than \d{1,10} seconds', header):
+        names = [name for name in report.trace_names(0) if not is_infrastructure(name)]
+        return Title('INFO: task hung', hang_frame(names), needs_frame=True)
+    if re.match(r"INFO: task .{1,80} can't die for more than", header):
+        return located("INFO: task can't die", report.trace_names(0), (r'schedule',))
+    match = re.match(r'INFO: (Freed|Allocated) in (.{1,200})', header)
+    if match:
+        return Title(header, corrupted=True)
+    if not header[len('INFO:'):].strip():
+        return Title('INFO: corrupted', corrupted=True)
+    return Title(header)
+
+
+# --- panics (kernel/panic.c callers) ------------------------------------------------------------
+
+# panic() calls that only close a report printed before them: reached first, they mean the report
+# itself was lost (kernel/exit.c make_task_dead, kernel/panic.c check_panic_on_warn,
+# kernel/hung_task.c, kernel/watchdog.c).
+CONSEQUENCE_PANICS = ('Fatal exception', 'panic_on_warn set', 'hung_task: blocked tasks')
+
+
+def panic(report, header):
+    reason = header[len('Kernel panic - not syncing:'):].strip()
+    if reason.startswith('stack-protector: Kernel stack is corrupted in: '):
+        match = re.search(FUNC, reason)
+        frame = match.group(1) if match else pick(report.trace_names(0), (r'stack_chk',))
+        return Title('kernel panic: stack is corrupted', frame, needs_frame=True)
+    if reason.startswith('corrupted stack end detected inside scheduler'):
+        names = [name for name in report.trace_names(0)
+                 if not is_infrastructure(name, compile_skip((r'schedule', r'retint_kernel')))]
+        return Title('kernel panic: corrupted stack end', stall_frame(names), needs_frame=True)
+    if reason.startswith('kernel stack overflow'):
+        names = [name for name in report.trace_names(0)
+                 if not is_infrastructure(name, compile_skip((r'bad_stack',)))]
+        return Title('kernel stack overflow', stall_frame(names), needs_frame=True)
+    if reason.startswith('Attempted to kill init!'):
+        return Title('kernel panic: Attempted to kill init!')
+    if reason.startswith("Couldn't open N_TTY ldisc"):
+        return Title("kernel panic: Couldn't open N_TTY ldisc")
+    for consequence in CONSEQUENCE_PANICS:
+        if reason.startswith(consequence):
+            return Title('kernel panic: ' + consequence, corrupted=True)
+    return Title('kernel panic: ' + reason)
+
+
+def kernel_bug(report, header):
+    if header.startswith('kernel BUG at mm/usercopy.c'):
+        return located('BUG: bad usercopy', report.trace_names(0), (r'usercopy', r'__check'))
+    if header.startswith('kernel BUG at lib/list_debug.c'):
+        return located('BUG: corrupted list', report.trace_names(0))
+    if header.startswith('kernel BUG at '):
+        # Many skb helpers BUG_ON() bad arguments: the caller is at fault (include/linux/skbuff.h).
+        return located('kernel BUG', report.rip_and_trace_names(), (r'^skb_',))
+    return Title(header)
+
+
+def ubsan(report, header):
+    match = re.match(r'UBSAN: ([\w -]{1,64}?) in ', header)
+    if match is None:
+        return Title(header, corrupted=True)
+    kind = 'undefined-behaviour' if match.group(1) == 'Undefined behaviour' else match.group(1)
+    return located('UBSAN: ' + kind, report.trace_names(0), (r'ubsan', r'overflow'))
+
+
+def fixed(kind, corrupted=False):
+    return lambda report, header: Title(kind, corrupted=corrupted)
+
+
+# Header word -> rule, in the order they are tried on a header.
+RULES = (
+    ('BUG kmalloc', fixed('BUG: Object already free')),
+    ('BUG:', bug),
+    ('WARNING:', warning),
+    ('INFO:', info),
+    ('Unable to handle kernel', paging),
+    ('general protection fault', faulting('general protection fault')),
+    ('stack segment: ', faulting('stack segment fault')),
+    ('Kernel panic - not syncing', panic),
+    ('PANIC: double fault', rip_only('PANIC: double fault')),
+    ('kernel BUG', kernel_bug),
+    ('Kernel BUG', lambda report, header: Title('kernel BUG ' + header[len('Kernel BUG '):])),
+    ('divide error:', rip_only('divide error')),
+    ('divide_error:', rip_only('divide error')),
+    ('invalid opcode:', rip_only('invalid opcode')),
+    ('UBSAN:', ubsan),
+    ('Booting the kernel', fixed('unexpected kernel reboot')),
+    ('unregister_netdevice: waiting for', fixed('unregister_netdevice: waiting for DEV to become free')),
+    ('VFS: Close: file count is 0', fixed('VFS: Close: file count is zero (use-after-free)')),
+    ('VFS: Busy inodes after unmount', fixed('VFS: Busy inodes after unmount (use-after-free)')),
+    ('Internal error:', faulting('Internal error')),
+    ('Unhandled fault:', faulting('Unhandled fault')),
+    ('Alignment trap:', faulting('Alignment trap')),
+    # drivers/tty/sysrq.c sysrq_handle_crash: a crash on purpose, one name on every kernel version.
+    ('Trigger a crash', fixed('kernel panic: sysrq triggered crash')),
+    ('Watchdog detected hard LOCKUP', stall('BUG: hard lockup')),
+    ('unreferenced object 0x', memory_leak),
+)
+
+
+def describe(report, header):
+    """Title of the report whose header (the message from its header word on) is given."""
+    if header.startswith('BUG ') and not header.startswith('BUG:'):
+        return fixed('BUG: Object already free')(report, header) if 'Object already free' in header else Title(header)
+    for word, rule in RULES:
+        if header.startswith(word):
+            return rule(report, header)
+    return Title(header)
