@@ -24,11 +24,12 @@ EPISODE_GAP = 300.0         # seconds between reports that still belong to one c
 MAX_FRAMES = 8
 # After this many lines, a panic or a lockdep splat is a consequence of the report, not part of it.
 TAIL_AFTER = 22
+TAIL_AFTER_KMSAN = 16       # KMSAN reports print no register dump
 STACK_START = ('Call Trace:', 'Call trace:', 'Backtrace:', 'Allocated by task ', 'Freed by task ', 'Allocated:',
                'Freed:', 'Uninit was stored to memory at', 'Uninit was created at', 'Local variable ',
                'allocated by task ', 'freed by task ', 'page last allocated', 'page last free', 'backtrace:',
                'backtrace (crc')
-RIP_RE = re.compile(r'(?:RIP: (?:\w{4}:)?|EIP: (?:\w{4}:)?|IP: |pc : |PC is at )(?:\[<[0-9a-f]{1,16}>\] ?)?'
+RIP_RE = re.compile(r'(?:RIP: (?:\w{4}:)?|EIP: (?:\w{4}:)?|IP: |epc : |pc : |PC is at )(?:\[<[0-9a-f]{1,16}>\] ?)?'
                     r'([A-Za-z_][\w.$]{0,127})\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}')
 VERSION_RE = re.compile(r'Linux version (\d{1,4}\.\d{1,4}[^\s]{0,120})')
 TIMESTAMP_RE = re.compile(r'\[ {0,12}\d{1,10}\.\d{1,9}\]')
@@ -113,6 +114,8 @@ class Report:
         self.lines = []
         self.lines_all = []
         self.end = None
+        self.tail = None
+        self.tail_after = TAIL_AFTER_KMSAN if 'BUG: KMSAN:' in header.message else TAIL_AFTER
         self.interleaved = False
         self.shown = None
         context = header.caller
@@ -141,7 +144,6 @@ class Report:
                 break
         if self.end is None:
             self.end = len(self.lines)
-        self.cut = pos > len(text)
 
     def add(self, line):
         message = line.message if line is not self.header else line.message[line.header:]
@@ -150,12 +152,16 @@ class Report:
         if line is self.header:
             self.lines.append(message)
             return
+        if self.tail is not None:
+            return
+        if idx >= self.tail_after and ('Kernel panic - not syncing' in message
+                                       or 'WARNING: possible circular locking dependency detected' in message):
+            # panic_on_warn and oops-induced lockdep splats: consequences, not part of the report.
+            self.tail = idx
+            return
         if self.end is None:
             kind_pos, starts = header_kind(message)
             if kind_pos >= 0 and starts and not self.header.caller or any(other in message for other in OTHER_STACKS):
-                self.end = idx
-            elif idx > TAIL_AFTER and ('Kernel panic - not syncing' in message
-                                       or 'WARNING: possible circular locking dependency detected' in message):
                 self.end = idx
         self.lines.append(message)
 
@@ -196,12 +202,9 @@ class Report:
             frame = parse_frame(line)
             if frame is None:
                 continue
-            name, reliable = frame
-            if base_name(name) in FAULT_INJECTION_FRAMES:
-                self.interleaved = True
-                break
+            found, reliable = frame
             if reliable:
-                names.append(name)
+                names.extend(name for name in found if not names or name != names[-1])
         if names and self.shown is None:
             self.shown = names
         return names
@@ -222,6 +225,43 @@ class Report:
         if rip is None:
             return self.trace_names(0)
         return [rip[0]] + self.trace_names(rip[1])
+
+
+# Where a kernel starts printing a stack: x86 show_trace_log_lvl, arm64 dump_backtrace, arm
+# unwind_backtrace, mm/kasan/report.c, mm/kmemleak.c, mm/kmsan/report.c, and riscv's show_regs whose
+# last line (status: .. badaddr: .. cause: ..) the stack follows untitled.
+STACK_KEYS = ('Call Trace', 'Call trace', 'Backtrace:', 'Allocated by task ', 'Freed by task ', 'backtrace:',
+              'backtrace (crc', 'Uninit was stored to memory at', ' badaddr: ')
+
+
+def fault_injected(lines):
+    """A fault-injection stack (lib/fault-inject.c should_fail) printed into the report by another CPU."""
+    for line in lines:
+        if 'should_fail' in line:
+            frame = parse_frame(line)
+            if frame and frame[1] and any(base_name(name) in FAULT_INJECTION_FRAMES for name in frame[0]):
+                return True
+    return False
+
+
+def stack_missing(lines):
+    """True when the report has no stack, or one of its stacks is cut before its first frame."""
+    complete = False
+    for key in STACK_KEYS:
+        idx = next((idx for idx, line in enumerate(lines) if key in line and 'stack backtrace:' not in line), None)
+        if idx is None:
+            continue
+        if len(lines) - idx < 3:
+            return True
+        for line in lines[idx + 1:idx + 16]:
+            if any(other in line for other in STACK_KEYS):
+                return True
+            if '(stack is not available)' in line or parse_frame(line):
+                complete = True
+                break
+        else:
+            return True
+    return not complete
 
 
 # Title normalisation: what differs between two hosts hitting one bug goes (addresses, numbers,
@@ -365,13 +405,12 @@ def analyse(text):
         report.shown = None
         described = describe(report, report.lines[0])
         report.interleaved = True
-    corrupted = described.corrupted or report.interleaved
+    corrupted = (described.corrupted or report.interleaved or described.needs_frame and described.frame is None
+                 or fault_injected(report.lines[:report.end])
+                 # A time stamp inside the title: two console lines were glued together.
+                 or TIMESTAMP_RE.search(described.kind) is not None
+                 or not described.stackless and stack_missing(report.lines))
     frame = described.frame
-    if described.needs_frame and frame is None:
-        corrupted = True
-    if TIMESTAMP_RE.search(described.kind):
-        # A time stamp inside the title: two lines of the console were glued together.
-        corrupted = True
     kind = normalise(described.kind)
     guilty = canonical(frame) if frame and '/' not in frame else frame
     title = '%s in %s' % (kind, guilty) if guilty else kind

@@ -31,15 +31,16 @@ MARKERS = frozenset(('<TASK>', '</TASK>', '<IRQ>', '</IRQ>', '<NMI>', '</NMI>', 
 
 
 def parse_frame(message):
-    """(name, reliable) of a frame line, or None. Inline lines count as none."""
+    """(names, reliable) of a frame line, or None. Inline lines count as none. An arm line names the
+    callee and its caller."""
     if message.endswith(INLINE_SUFFIX):
         return None
     match = FRAME_RE.match(message)
     if match:
-        return match.group(2), match.group(1) is None
+        return (match.group(2),), match.group(1) is None
     match = ARM_FRAME_RE.match(message)
     if match:
-        return match.group(1), True
+        return match.groups(), True
     return None
 
 
@@ -114,7 +115,7 @@ SKIP_PATTERNS = (
     r'might_sleep', r'might_resched',
     # Allocators: mm/slab*.c, mm/slub.c, mm/page_alloc.c, mm/vmalloc.c, mm/util.c, mm/mempool.c,
     # include/linux/slab.h and gfp.h wrappers; an allocation fails or warns on behalf of its caller.
-    r'^k[vzc]?[mz]alloc', r'^kv?[mzc]alloc', r'^__k[mv]?[mz]?alloc', r'^krealloc', r'^kmem_cache_', r'^slab_', r'^__slab_',
+    r'kv?[mzc]alloc', r'^krealloc', r'^kmem_cache_', r'^slab_', r'^__slab_',
     r'^___slab_', r'^allocate_slab$', r'^new_slab$', r'^(?:__)?alloc_pages', r'^alloc_page', r'^__alloc_frozen_pages',
     r'^folio_alloc', r'^__folio_alloc', r'^kv?free$', r'^__kmem_cache_free', r'^mempool_', r'^__vmalloc', r'^vmalloc',
     r'^vzalloc', r'^kvrealloc',

@@ -4,42 +4,44 @@
 """Report kinds: which kernel messages start a crash report, and how each kind is named.
 
 A title is `<kind> in <guilty function>` in syzbot's conventions (kinds without a location, like
-`kernel panic: Attempted to kill init!`, are the kind alone). Each rule below names the printk format
-it reads (kernel source file) and where its guilty function comes from: the faulting instruction
-(RIP:/pc :), the call trace, a lockdep `at:` line, the allocation stack, or a stall's dispatcher.
+`kernel panic: Attempted to kill init!`, are the kind alone). Each rule names the printk it reads
+(kernel source file) and where its guilty function comes from: the faulting instruction (RIP:/pc :),
+the call trace, a lockdep `at:` line, the allocation stack, or a stall's dispatcher. A rule returns a
+Title; the caller checks the report's stacks unless the kind prints none (stackless).
 """
 
 import re
 
-from .triage_frames import canonical, compile_skip, first_guilty, hang_frame, is_infrastructure, stall_frame
+from .triage_frames import compile_skip, first_guilty, hang_frame, is_infrastructure, stall_frame
 
 # Messages that start a report, searched anywhere in a line (a report header is often glued to other
-# output on a busy console). Literal alternatives only, so the search is linear.
+# output on a busy console). Alternatives of literals and bounded classes: the search is linear.
 HEADER_RE = re.compile(
     r'BUG:|BUG [\w.:-]{1,64} \((?:Not t|T)ainted|WARNING:|INFO:|Unable to handle kernel|general protection fault'
     r'|stack segment: |Kernel panic - not syncing|PANIC: double fault|kernel BUG|Kernel BUG|divide error:'
     r'|divide_error:|invalid opcode:|UBSAN:|Booting the kernel|unregister_netdevice: waiting for'
     r'|VFS: Close: file count is 0|VFS: Busy inodes after unmount|Internal error:|Unhandled fault:|Alignment trap:'
     r'|Trigger a crash|Watchdog detected hard LOCKUP|unreferenced object 0x')
-# Kernel messages that contain a header word but report no bug (informational printks of
-# kernel/locking/lockdep.c, kernel/rcu/tree_stall.h, kernel/events/core.c, fs/ext4, fs/xfs, x86 bugs.c
-# mitigations, drivers/video/fbdev), and user-space segfault lines of arch/x86/kernel/traps.c.
+# Messages that contain a header word but report no bug: informational printks (kernel/locking/
+# lockdep.c, kernel/rcu/tree_stall.h, kernel/events/core.c, fs/ext4, fs/xfs, arch/x86/kernel/cpu/bugs.c,
+# drivers/video/fbdev, lib/debugobjects.c's own ODEBUG line), user-space faults of
+# arch/x86/kernel/traps.c (`traps: foo[1] general protection fault ip:.. error:0 in libc.so`), and
+# the sysrq help line (`sysrq: ... Trigger a crash(c) ...`) printed by an unknown key.
 IGNORED_RE = re.compile(
     r'INFO: lockdep is turned off|INFO: Stall ended before state dump start|INFO: NMI handler'
     r'|INFO: recovery required on readonly filesystem|(?:handler|interrupt)[^\n]{0,80}took too long|_INFO:'
     r'|WARNING: [Tt]he mand mount option|WARNING: Unprivileged eBPF is enabled|WARNING: See https'
     r'|WARNING: kernel not compiled with|WARNING: fbcon: Driver|EXT4-fs[^:]{0,40}:|XFS \(\w{1,32}\): WARNING'
     r'|uses (?:deprecated v2 capabilities|wireless extensions)|WARNING: workqueue cpumask'
-    r'|general protection fault[^\n]{0,100} error:\d{1,10} in |ODEBUG:|BUG: no syscalls can create resource'
-    r'|INFO: sys_\w+ is not present|INFO: no syscalls can create resource|WARNING: /etc/ssh/moduli'
-    r'|Trigger a crash[^\n]{1}')
-# Headers that continue a report already under way rather than start a new one: the oops line after
-# `kernel BUG at`, the panic that follows a fatal report, arm64's `Internal error:` after its own
-# `Unable to handle kernel ...`, a double fault while handling a fault.
+    r'|general protection fault[^\n]{0,100} error:\d{1,10} in |ODEBUG:|WARNING: /etc/ssh/moduli'
+    r'|Trigger a crash\(')
+# Headers that continue a report under way rather than start a new one: the oops line after `kernel
+# BUG at`, the panic closing a fatal report, arm64's `Internal error:` after its `Unable to handle
+# kernel`, a double fault while handling a fault, kmemleak's object lines.
 CONTINUATION_RE = re.compile(r'invalid opcode: 0000|Kernel panic - not syncing|unregister_netdevice: waiting for'
                              r'|PANIC: double fault|Internal error:|unreferenced object 0x')
 
-FUNC = r'([A-Za-z_][\w]{0,127})(?:\.[\w.]{0,64})?\+0x'
+FUNC = r'([A-Za-z_]\w{0,127})(?:\.[\w.]{0,64})?\+0x'
 SRC = r'[\w/.-]{1,200}\.[a-z]{1,4}:\d{1,9}'
 LOCKDEP_AT_RE = re.compile(r'at: (?:\[<?(?:0x)?[0-9a-f]{1,16}>?\] {1,4})?' + FUNC)
 PC_FUNC_RE = re.compile(r'\[<?(?:0x)?[0-9a-f]{1,16}>?\] {1,4}' + FUNC)
@@ -47,7 +49,7 @@ READ_WRITE_RE = re.compile(r'(Read|Write) (?:of size|at addr) [0-9a-f]')
 
 
 def header_kind(message):
-    """Position of the report header in message and whether it starts a report, or (-1, False)."""
+    """(position of the report header in message, whether it starts a report), or (-1, False)."""
     match = HEADER_RE.search(message)
     if match is None or IGNORED_RE.search(message) is not None:
         return -1, False
@@ -55,82 +57,101 @@ def header_kind(message):
 
 
 class Title:
-    """What a kind rule decided: kind, guilty frame (raw name) and whether the report is corrupted."""
+    """What a rule decided: kind, guilty frame (raw name), whether a frame was expected, whether the
+    report is corrupted by its own form, and whether the kind prints no stack."""
 
-    def __init__(self, kind, frame=None, needs_frame=False, corrupted=False):
+    def __init__(self, kind, frame=None, needs_frame=False, corrupted=False, stackless=False):
         self.kind = kind
         self.frame = frame
         self.needs_frame = needs_frame
         self.corrupted = corrupted
+        self.stackless = stackless
 
 
 def pick(names, skip=()):
-    """First guilty name of names, with the kind's own extra skips."""
     return first_guilty(names, compile_skip(skip))
 
 
-def located(kind, names, skip=()):
-    return Title(kind, pick(names, skip), needs_frame=True)
+def located(kind, names, skip=(), stackless=False):
+    return Title(kind, pick(names, skip), needs_frame=True, stackless=stackless)
 
 
-# --- KASAN, KMSAN, KCSAN, KFENCE (mm/kasan/report.c, mm/kmsan/report.c, kernel/kcsan/report.c,
-# mm/kfence/report.c) ---------------------------------------------------------------------------
+def fixed(kind, stackless=False):
+    return lambda report, header: Title(kind, stackless=stackless)
 
-KASAN_RE = re.compile(r'BUG: KASAN: ([a-z-]{1,64}) (?:in|on address) ' + '?')
-KASAN_IN_RE = re.compile(r'BUG: KASAN: ([a-z-]{1,64}) in ' + FUNC)
+
+def verbatim(header, corrupted=False):
+    """A header no rule knows: its own text is the title (normalised later); nothing to check."""
+    return Title(header, corrupted=corrupted, stackless=True)
+
+
+def dispatched(kind, names, skip=()):
+    """Stalls and overflows: the frame above the first generic dispatcher."""
+    extra = compile_skip(skip)
+    return Title(kind, stall_frame([name for name in names if not is_infrastructure(name, extra)]), needs_frame=True)
+
+
+# --- sanitizers: mm/kasan/report.c, mm/kmsan/report.c, kernel/kcsan/report.c, mm/kfence/report.c ---
+
+KASAN_IN_RE = re.compile(r'BUG: KASAN: ([a-z-]{1,64}(?: or [a-z-]{1,64})?) in ' + FUNC)
+KASAN_ADDRESS_RE = re.compile(r'BUG: KASAN: ([a-z-]{1,64}) on address')
+# KASAN's hardware tag mode reports from the arm64 fault path (arch/arm64/mm/fault.c).
 KASAN_HW_SKIP = (r'kernel_fault', r'tag_check', r'mem_abort', r'^el1_', r'^el1h_')
+FREE_SKIP = (r'slab_', r'kfree', r'vunmap', r'vfree')
 
 
 def kasan(report, header):
+    access = report.search(READ_WRITE_RE, 1, 12)
     match = KASAN_IN_RE.match(header)
     if match:
         bug, func = match.group(1), match.group(2)
+        names = [func] + report.trace_names(1)
         if bug in ('double-free', 'invalid-free', 'double-free or invalid-free'):
-            return located('KASAN: invalid-free', [func] + report.trace_names(1), ('slab_', 'kfree', 'vunmap', 'vfree'))
-        access = report.search(READ_WRITE_RE, 1, 12)
-        if access is None:
-            return Title('KASAN: ' + header[len('BUG: KASAN: '):], corrupted=True)
-        return located('KASAN: %s %s' % (bug, access.group(1)), [func] + report.trace_names(1), KASAN_HW_SKIP)
-    match = re.match(r'BUG: KASAN: ([a-z-]{1,64}) on address', header)
-    access = report.search(READ_WRITE_RE, 1, 12)
-    if match and access:
+            return located('KASAN: invalid-free', names, FREE_SKIP)
+        if access is not None:
+            return located('KASAN: %s %s' % (bug, access.group(1)), names, KASAN_HW_SKIP)
+    match = KASAN_ADDRESS_RE.match(header)
+    if match and access is not None:
         return Title('KASAN: %s %s' % (match.group(1), access.group(1)))
     return Title('KASAN: ' + header[len('BUG: KASAN: '):], corrupted=True)
 
 
 KMSAN_SKIP = (r'alloc_skb', r'netlink_ack', r'netlink_rcv_skb', r'_encrypt$', r'^(?:crypto|cipher|drbg|rng)_')
-KMSAN_USB_SKIP = (r'alloc_skb', r'usb_submit_urb', r'usb_start_wait_urb', r'usb_bulk_msg', r'usb_interrupt_msg',
-                  r'usb_control_msg')
+USB_SKIP = (r'usb_submit_urb', r'usb_start_wait_urb', r'usb_bulk_msg', r'usb_interrupt_msg', r'usb_control_msg')
 
 
 def kmsan(report, header):
+    # The use's stack follows the header directly; the origin stacks come after.
     match = re.match(r'BUG: KMSAN: ([a-z-]{1,64}) in ' + FUNC, header)
     if match is None:
         return Title('KMSAN: ' + header[len('BUG: KMSAN: '):], corrupted=True)
-    skip = KMSAN_USB_SKIP if match.group(1) == 'kernel-usb-infoleak' else KMSAN_SKIP
-    return located('KMSAN: ' + match.group(1), report.stack_names(1), skip)
+    skip = ((r'alloc_skb',) + USB_SKIP) if match.group(1) == 'kernel-usb-infoleak' else KMSAN_SKIP
+    return located('KMSAN: ' + match.group(1), report.stack_names(1), skip, stackless=True)
 
 
 def kcsan(report, header):
-    # kernel/kcsan/report.c: "BUG: KCSAN: data-race in foo / bar": both functions are the name.
-    return Title('KCSAN: ' + header[len('BUG: KCSAN: '):])
+    # "BUG: KCSAN: data-race in foo / bar": the two racing functions are the name.
+    return Title('KCSAN: ' + header[len('BUG: KCSAN: '):], stackless=True)
+
+
+KFENCE_RE = re.compile(r'BUG: KFENCE: ((?:use-after-free|out-of-bounds|invalid) (?:read|write)|invalid free'
+                       r'|memory corruption) in ' + FUNC)
 
 
 def kfence(report, header):
-    match = re.match(r'BUG: KFENCE: ((?:use-after-free|out-of-bounds|invalid) (?:read|write)|invalid free'
-                     r'|memory corruption) in ' + FUNC, header)
+    match = KFENCE_RE.match(header)
     if match is None:
         return Title('KFENCE: ' + header[len('BUG: KFENCE: '):], corrupted=True)
-    return located('KFENCE: ' + match.group(1), [match.group(2)] + report.stack_names(1))
+    bug = match.group(1)
+    return located('KFENCE: ' + bug, [match.group(2)] + report.stack_names(1),
+                   stackless=bug in ('invalid free', 'memory corruption'))
 
 
-# --- page faults and traps (arch/x86/mm/fault.c, arch/x86/kernel/traps.c, arch/arm64/mm/fault.c) ---
+# --- faults and traps: arch/x86/mm/fault.c, arch/x86/kernel/traps.c, arch/arm64/mm/fault.c ---------
 
 def faulting(kind):
     """Kinds named by the faulting function: RIP/pc first, then the call trace below it."""
-    def rule(report, header):
-        return located(kind, report.rip_and_trace_names())
-    return rule
+    return lambda report, header: located(kind, report.rip_and_trace_names())
 
 
 def paging(report, header):
@@ -142,7 +163,7 @@ def paging(report, header):
     elif 'access to user memory' in text:
         kind = 'BUG: unable to handle kernel access to user memory'
     else:
-        # The second printk of the header was lost (two printks in show_fault_oops).
+        # The second printk of the header was lost (x86 show_fault_oops prints it in two).
         return Title('BUG: unable to handle kernel', corrupted=True)
     return located(kind, report.rip_and_trace_names())
 
@@ -150,24 +171,23 @@ def paging(report, header):
 def rip_only(kind):
     def rule(report, header):
         rip = report.rip()
-        return Title(kind, rip[0] if rip and not is_infrastructure(rip[0]) else None, needs_frame=True)
+        return located(kind, [rip[0]] if rip else [])
     return rule
 
 
-# --- BUG: family (kernel/sched/core.c, kernel/locking/*, mm/*, kernel/watchdog.c, mm/kmemleak.c) ---
+# --- BUG: family: kernel/sched/core.c, kernel/locking/, mm/, kernel/watchdog.c, mm/kmemleak.c -------
 
 def spinlock(report, header):
     match = re.match(r'BUG: (spinlock|rwlock) (lockup suspected|already unlocked|recursion|cpu recursion|bad magic'
                      r'|wrong owner|wrong CPU|trylock failure on UP)', header)
+    if match is None:
+        return verbatim(header)
     return located('BUG: %s %s' % match.groups(), report.trace_names(0), (r'spin_', r'_lock', r'_unlock'))
 
 
 def stall(kind):
-    """Soft lockups and stack-guard hits: the dispatcher rule over RIP and the trace."""
-    def rule(report, header):
-        names = [name for name in report.rip_and_trace_names() if not is_infrastructure(name)]
-        return Title(kind, stall_frame(names), needs_frame=True)
-    return rule
+    """Soft lockups, hard lockups and stack-guard hits: the dispatcher rule over RIP and the trace."""
+    return lambda report, header: dispatched(kind, report.rip_and_trace_names())
 
 
 def rcu_stall(report, header):
@@ -176,19 +196,19 @@ def rcu_stall(report, header):
     names = []
     if start is not None:
         rip = report.rip(start)
-        if rip is not None:
-            names = [rip[0]] + report.stack_names(rip[1] + 1)
-        else:
-            names = report.stack_names(start + 1)
-    skip = compile_skip((r'apic_timer_interrupt', r'rcu'))
-    names = [name for name in names if not is_infrastructure(name, skip)]
-    return Title('INFO: rcu detected stall', stall_frame(names), needs_frame=True)
+        names = [rip[0]] + report.stack_names(rip[1] + 1) if rip else report.stack_names(start + 1)
+    return dispatched('INFO: rcu detected stall', names, (r'apic_timer_interrupt', r'rcu'))
 
 
-def lockdep_at(kind, after):
-    """Lockdep reports name the first `at:` after a phrase (kernel/locking/lockdep.c print_lock)."""
+WORKQUEUE_LOCK_SKIP = (r'process_one_work', r'flush_workqueue', r'drain_workqueue', r'destroy_workqueue')
+
+
+def lockdep_at(kind, after, stackless=False):
+    """Lockdep names the lock's acquirer in `..., at: func+0x..` lines (kernel/locking/lockdep.c
+    print_lock); the first one after `after`, then the stack. Workqueue functions take their work's
+    lockdep map, so they are skipped: the deadlock is the work item's."""
     def rule(report, header):
-        start = report.find((after,), 1) if after else 0
+        start = report.find((after,), 1) if after else 1
         names = []
         if start is not None:
             for idx in range(start, report.end):
@@ -196,12 +216,12 @@ def lockdep_at(kind, after):
                 if match:
                     names.append(match.group(1))
             names += report.trace_names(start)
-        return located(kind, names, (r'process_one_work', r'flush_workqueue', r'drain_workqueue', r'destroy_workqueue'))
+        return located(kind, names, WORKQUEUE_LOCK_SKIP, stackless=stackless)
     return rule
 
 
-def pc_line(kind):
-    """Reports that print the offending lock's ip as `[<address>] func+0x..` (lockdep print_ip_sym)."""
+def ip_line(kind):
+    """Reports that print the lock's ip as `[<address>] func+0x..` (lockdep print_ip_sym)."""
     def rule(report, header):
         names = []
         for idx in range(1, report.end):
@@ -213,49 +233,54 @@ def pc_line(kind):
     return rule
 
 
-def trace(kind, skip=()):
+def held_locks(kind):
+    """`... still has locks held!`: the first held lock's acquirer."""
     def rule(report, header):
-        return located(kind, report.trace_names(0), skip)
+        for idx in range(1, report.end):
+            match = LOCKDEP_AT_RE.search(report.lines[idx]) or PC_FUNC_RE.search(report.lines[idx])
+            if match:
+                return located(kind, [match.group(1)])
+        return located(kind, [])
     return rule
 
 
+def traced(kind, skip=()):
+    return lambda report, header: located(kind, report.trace_names(0), skip)
+
+
+PAGE_SKIP = (r'(?:free|put|get|update|release)_page', r'free_unref', r'^_*folio', r'truncate_inode_pages',
+             r'page_frag_free', r'alloc', r'vmap', r'page_owner')
+
+
 def bad_page(report, header):
+    # mm/page_alloc.c bad_page(): with page_owner, the stack that allocated the page names the bug.
     match = re.match(r'BUG: Bad page (state|cache)', header)
     start = report.find(('page last allocated',), 1)
-    names = report.stack_names(start + 1) if start is not None else []
-    return located('BUG: Bad page ' + match.group(1), names,
-                   (r'(?:free|put|get|update|release)_page', r'free_unref', r'^_*folio', r'truncate_inode_pages',
-                    r'page_frag_free', r'alloc', r'vmap', r'page_owner'))
+    return located('BUG: Bad page ' + match.group(1), report.stack_names(start + 1) if start is not None else [],
+                   PAGE_SKIP)
+
+
+LEAK_SKIP = (r'kmemleak', r'mmap', r'kmem', r'slab', r'alloc', r'create_object', r'idr_get', r'list_lru_init',
+             r'kasprintf', r'kvasprintf', r'pcpu_create', r'strdup', r'strndup', r'memdup')
 
 
 def memory_leak(report, header):
     # mm/kmemleak.c print_unreferenced(): the allocation's backtrace names the leaking caller.
     start = report.find(('backtrace:', 'backtrace (crc'), 1)
-    names = report.stack_names(start + 1) if start is not None else []
-    return located('memory leak', names,
-                   (r'kmemleak', r'mmap', r'kmem', r'slab', r'alloc', r'create_object', r'idr_get', r'list_lru_init',
-                    r'kasprintf', r'kvasprintf', r'pcpu_create', r'strdup', r'strndup', r'memdup'))
+    return located('memory leak', report.stack_names(start + 1) if start is not None else [], LEAK_SKIP)
 
 
 def last_function(report, header):
+    # kernel/workqueue.c process_one_work(): "last function: <work function>".
     idx = report.find(('last function: ',), 1)
     match = re.search(r'last function: (\w{1,128})', report.lines[idx]) if idx is not None else None
-    return Title('BUG: workqueue leaked lock or atomic', match.group(1) if match else None, needs_frame=True)
-
-
-def still_has_locks(kind):
-    def rule(report, header):
-        names = []
-        for idx in range(1, report.end):
-            match = LOCKDEP_AT_RE.search(report.lines[idx]) or PC_FUNC_RE.search(report.lines[idx])
-            if match:
-                names.append(match.group(1))
-                break
-        return Title(kind, pick(names), needs_frame=True)
-    return rule
+    return Title('BUG: workqueue leaked lock or atomic', match.group(1) if match else None, needs_frame=True,
+                 stackless=True)
 
 
 def dentry(report, header):
+    # fs/dcache.c umount_check(): "... still in use (1) [unmount of ext4 sda1]"; the device and file
+    # system vary by host, the operation does not.
     match = re.search(r'\[(\w{1,32}) of ', header)
     return Title('BUG: Dentry still in use', match.group(1) if match else None, needs_frame=True)
 
@@ -272,25 +297,27 @@ BUG_RULES = (
     ('BUG: spinlock ', spinlock),
     ('BUG: rwlock ', spinlock),
     ('BUG: soft lockup', stall('BUG: soft lockup')),
-    ('BUG: scheduling while atomic', trace('BUG: scheduling while atomic', (r'schedule',))),
-    ('BUG: lock held when returning to user space', lockdep_at('BUG: lock held when returning to user space',
-                                                               'leaving the kernel with locks still held')),
-    ('BUG: bad unlock balance detected!', pc_line('BUG: bad unlock balance')),
-    ('BUG: held lock freed!', pc_line('BUG: held lock freed')),
-    ('BUG: Bad rss-counter state', lambda report, header: Title('BUG: Bad rss-counter state')),
-    ('BUG: non-zero nr_ptes on freeing mm', lambda report, header: Title('BUG: non-zero nr_ptes on freeing mm')),
-    ('BUG: non-zero nr_pmds on freeing mm', lambda report, header: Title('BUG: non-zero nr_pmds on freeing mm')),
+    ('BUG: scheduling while atomic', traced('BUG: scheduling while atomic', (r'schedule',))),
+    ('BUG: lock held when returning to user space',
+     lockdep_at('BUG: lock held when returning to user space', 'leaving the kernel with locks still held', True)),
+    ('BUG: bad unlock balance detected!', ip_line('BUG: bad unlock balance')),
+    ('BUG: held lock freed!', ip_line('BUG: held lock freed')),
+    ('BUG: Bad rss-counter state', fixed('BUG: Bad rss-counter state', stackless=True)),
+    ('BUG: non-zero nr_ptes on freeing mm', fixed('BUG: non-zero nr_ptes on freeing mm', stackless=True)),
+    ('BUG: non-zero nr_pmds on freeing mm', fixed('BUG: non-zero nr_pmds on freeing mm', stackless=True)),
     ('BUG: Dentry ', dentry),
     ('BUG: Bad page state', bad_page),
     ('BUG: Bad page cache', bad_page),
-    ('BUG: Bad page map', lambda report, header: Title('BUG: Bad page map')),
-    ('BUG: workqueue lockup', lambda report, header: Title('BUG: workqueue lockup')),
-    ('BUG: sleeping function called from invalid context', trace('BUG: sleeping function called from invalid context')),
+    ('BUG: Bad page map', fixed('BUG: Bad page map')),
+    ('BUG: workqueue lockup', fixed('BUG: workqueue lockup', stackless=True)),
+    ('BUG: sleeping function called from invalid context', traced('BUG: sleeping function called from invalid context')),
     ('BUG: workqueue leaked lock or atomic', last_function),
     ('BUG: memory leak', memory_leak),
-    ('BUG: Invalid wait context', trace('WARNING: locking bug', (r'lock_sock', r'release_sock'))),
+    # lockdep's arm64 form of an invalid wait context; x86 reports it as a lockdep WARNING.
+    ('BUG: Invalid wait context', traced('WARNING: locking bug', (r'lock_sock', r'release_sock'))),
 )
-USING_RE = re.compile(r'BUG: using (\w{1,64})\(\) in preemptible')
+PREEMPTIBLE_RE = re.compile(r'BUG: using (\w{1,64})\(\) in preemptible')
+PREEMPTIBLE_SKIP = (r'dump_stack', r'preemption', r'preempt', r'debug_', r'processor_id', r'this_cpu')
 STACK_GUARD_RE = re.compile(r'BUG: [^\n]{0,100}stack guard page was hit at')
 STILL_LOCKS_RE = re.compile(r'(BUG|WARNING): [^\n]{0,200}still has locks held!')
 
@@ -299,25 +326,24 @@ def bug(report, header):
     for prefix, rule in BUG_RULES:
         if header.startswith(prefix):
             return rule(report, header)
-    match = USING_RE.match(header)
+    match = PREEMPTIBLE_RE.match(header)
     if match:
-        return located('BUG: using %s() in preemptible code' % match.group(1), report.trace_names(0),
-                       (r'dump_stack', r'preemption', r'preempt', r'debug_', r'processor_id', r'this_cpu'))
+        return located('BUG: using %s() in preemptible code' % match.group(1), report.trace_names(0), PREEMPTIBLE_SKIP)
     if STACK_GUARD_RE.match(header):
         return stall('BUG: stack guard page was hit')(report, header)
     match = STILL_LOCKS_RE.match(header)
     if match:
-        return still_has_locks(match.group(1) + ': still has locks held')(report, header)
+        return held_locks(match.group(1) + ': still has locks held')(report, header)
     if not header[len('BUG:'):].strip():
         return Title('BUG: corrupted', corrupted=True)
-    return Title(header)
+    return verbatim(header)
 
 
-# --- WARNING: family (kernel/panic.c __warn, lockdep, RCU lockdep, lib/debugobjects.c, ...) ---
+# --- WARNING: family: kernel/panic.c __warn, lockdep, RCU lockdep, lib/debugobjects.c, ... -----------
 
+# (source file of the WARN, kind, extra skips): warnings raised by a generic checker on behalf of its
+# caller are named after the checker and located at the caller.
 WARN_FILE_RULES = (
-    # (source file in the WARNING line, kind, extra skips): warnings raised by a generic checker on
-    # behalf of its caller are named after the checker and located at the caller.
     ('lib/debugobjects.c', 'WARNING: ODEBUG bug', (r'debug_', r'rcu', r'hrtimer_', r'timer_', r'work_', r'percpu_',
                                                    r'vunmap', r'vfree', r'__free_', r'debug_check', r'kobject_')),
     ('mm/usercopy.c', 'WARNING: bad usercopy', (r'usercopy', r'__check')),
@@ -325,23 +351,26 @@ WARN_FILE_RULES = (
     ('fs/proc/generic.c', 'WARNING: proc registration bug', (r'proc_',)),
     ('lib/refcount.c', 'WARNING: refcount bug', (r'refcount', r'kobject_')),
 )
+# `WARNING: CPU: 1 PID: 2 at file.c:12 func+0x..` (__warn), `WARNING: at file.c:12 func()` (before
+# 3.x), and since 6.19 `WARNING: file.c:12 at func+0x.., CPU#1: comm/2`.
 WARN_AT_RE = re.compile(r'WARNING: (?:CPU: \d{1,5} PID: \d{1,10} at |at |\[[^\]]{0,64}\] )?(' + SRC + r')(?: |$)')
 WARN_NEW_RE = re.compile(r'WARNING: (' + SRC + r') at ')
 MALLOC_RE = re.compile(r' k?.?malloc')
+LOCK_SOCK_SKIP = (r'lock_sock', r'release_sock')
 LOCKDEP_RULES = (
     ('possible circular locking dependency detected', lockdep_at('possible deadlock', 'is trying to acquire lock')),
     ('possible irq lock inversion dependency detected', lockdep_at('possible deadlock', 'just changed the state of lock')),
     ('possible recursive locking detected', lockdep_at('possible deadlock', 'is trying to acquire lock')),
-    ('inconsistent lock state', trace('inconsistent lock state')),
-    ('bad unlock balance detected!', pc_line('WARNING: bad unlock balance')),
+    ('inconsistent lock state', traced('inconsistent lock state')),
+    ('bad unlock balance detected!', ip_line('WARNING: bad unlock balance')),
     ('held lock freed!', lockdep_at('WARNING: held lock freed', None)),
-    ('lock held when returning to user space', lockdep_at('WARNING: lock held when returning to user space',
-                                                          'leaving the kernel with locks still held')),
+    ('lock held when returning to user space',
+     lockdep_at('WARNING: lock held when returning to user space', 'leaving the kernel with locks still held', True)),
 )
-SAFE_UNSAFE_RE = re.compile(r'WARNING: [\w-]{1,32}-safe -> [\w-]{1,32}-unsafe lock order detected')
+SAFE_UNSAFE_RE = re.compile(r'(?:WARNING|INFO): [\w-]{1,32}-safe -> [\w-]{1,32}-unsafe lock order detected')
 
 
-def warning_stack_names(report):
+def warning_stack_names(report, skip=()):
     """WARN()'s location: the RIP of its trap (or powerpc's interrupt line) and the frames printed
     right after it (kernels before 4.15), else the call trace."""
     rip = report.rip()
@@ -351,98 +380,110 @@ def warning_stack_names(report):
         idx = report.find(('--- interrupt: ',), 1)
         match = re.search(r' at ' + FUNC, report.lines[idx]) if idx is not None else None
         names = [match.group(1)] + report.stack_names(idx + 1) if match else []
-    return names if first_guilty(names) else report.trace_names(0)
+    return names if pick(names, skip) else report.trace_names(0)
+
+
+def warned(kind, skip=()):
+    return lambda report, header: located(kind, warning_stack_names(report, skip), skip)
+
+
+def stack_regs(header):
+    # arch/x86/kernel/unwind_frame.c: the unwinder met a bad frame pointer; with a hashed or hidden
+    # address only the class is known.
+    match = re.match(r"WARNING: kernel stack regs at [0-9a-f]{1,16} in \S{1,64} has bad '(\w{1,16})' value", header)
+    if match:
+        return Title("WARNING: kernel stack regs has bad '%s' value" % match.group(1), stackless=True)
+    if re.match(r'WARNING: kernel stack frame pointer at [0-9a-f]{1,16} in \S{1,64} has bad value', header):
+        return Title('WARNING: kernel stack frame pointer has bad value', stackless=True)
+    return Title('WARNING: kernel stack regs has bad value', stackless=True)
+
+
+def warn_at(report, header, source, rest):
+    for path, kind, skip in WARN_FILE_RULES:
+        if path in source:
+            return warned(kind, skip)(report, header)
+    if 'kernel/locking/lockdep.c' in source and 'lock_' in rest:
+        return warned('WARNING: locking bug', LOCK_SOCK_SKIP)(report, header)
+    if source.startswith('mm/') and MALLOC_RE.search(' ' + rest):
+        return warned('WARNING: kmalloc bug', (r'kmalloc', r'krealloc', r'slab', r'kmem'))(report, header)
+    if source.startswith('mm/vmalloc.c') and '__vmalloc_node' in rest:
+        return warned('WARNING: zero-size vmalloc')(report, header)
+    if 'usb_submit_urb' in rest:
+        # drivers/usb/core/urb.c checks the URB a driver submits: the driver is named, with the check.
+        frame = pick(warning_stack_names(report, USB_SKIP), USB_SKIP)
+        return Title('WARNING', frame and frame + '/usb_submit_urb', needs_frame=True)
+    return warned('WARNING')(report, header)
 
 
 def warning(report, header):
     for phrase, rule in LOCKDEP_RULES:
         if header.startswith(('WARNING: ' + phrase, 'INFO: ' + phrase)):
             return rule(report, header)
-    if header.startswith('WARNING: suspicious RCU usage') or header.startswith('INFO: suspicious RCU usage'):
+    if header.startswith(('WARNING: suspicious RCU usage', 'INFO: suspicious RCU usage')):
         return located(header[:header.index(':')] + ': suspicious RCU usage', report.trace_names(0),
                        (r'rcu', r'kmem', r'slab'))
     if header.startswith('WARNING: Nested lock was not taken'):
-        return located('WARNING: nested lock was not taken', warning_stack_names(report))
+        return warned('WARNING: nested lock was not taken')(report, header)
     if SAFE_UNSAFE_RE.match(header):
         start = report.find(('which became ',), 1)
         return located('possible deadlock', report.stack_names(start + 1) if start is not None else [])
-    match = re.match(r'WARNING: kernel stack regs at [0-9a-f]{1,16} in \S{1,64} has bad \'(\w{1,16})\' value', header)
-    if match:
-        return Title("WARNING: kernel stack regs has bad '%s' value" % match.group(1))
-    if header.startswith('WARNING: kernel stack frame pointer at '):
-        return Title('WARNING: kernel stack frame pointer has bad value')
-    match = STILL_LOCKS_RE.match(header)
-    if match:
-        return still_has_locks('WARNING: still has locks held')(report, header)
+    if header.startswith(('WARNING: kernel stack regs at ', 'WARNING: kernel stack frame pointer at ')):
+        return stack_regs(header)
+    if STILL_LOCKS_RE.match(header):
+        return held_locks('WARNING: still has locks held')(report, header)
     match = WARN_AT_RE.match(header) or WARN_NEW_RE.match(header)
     if match:
-        source = match.group(1)
-        rest = header[match.end():]
-        for path, kind, skip in WARN_FILE_RULES:
-            if path in source:
-                return located(kind, warning_stack_names(report), skip)
-        if 'kernel/locking/lockdep.c' in source and 'lock_' in rest:
-            return located('WARNING: locking bug', warning_stack_names(report), (r'lock_sock', r'release_sock'))
-        if source.startswith('mm/') and MALLOC_RE.search(' ' + rest):
-            return located('WARNING: kmalloc bug', warning_stack_names(report), (r'kmalloc', r'krealloc', r'slab', r'kmem'))
-        if source.startswith('mm/vmalloc.c') and '__vmalloc_node' in rest:
-            return located('WARNING: zero-size vmalloc', warning_stack_names(report))
-        if 'usb_submit_urb' in rest:
-            frame = pick(warning_stack_names(report), (r'usb_submit_urb', r'usb_start_wait_urb', r'usb_bulk_msg',
-                                                       r'usb_interrupt_msg', r'usb_control_msg'))
-            return Title('WARNING', frame and frame + '/usb_submit_urb', needs_frame=True)
-        return located('WARNING', warning_stack_names(report))
+        return warn_at(report, header, match.group(1), header[match.end():])
     if not header[len('WARNING:'):].strip():
         return Title('WARNING: corrupted', corrupted=True)
-    return Title(header)
+    return verbatim(header)
+
+
+HUNG_RE = re.compile(r'blocked for more than \d{1,10} seconds')
 
 
 def info(report, header):
-    for phrase in ('possible circular locking', 'possible irq lock inversion', 'possible recursive locking',
-                   'SOFTIRQ-safe -> SOFTIRQ-unsafe', 'suspicious RCU usage'):
-        if header.startswith('INFO: ' + phrase):
-            return warning(report, header)
+    if header.startswith(('INFO: possible ', 'INFO: suspicious RCU usage')) or SAFE_UNSAFE_RE.match(header):
+        return warning(report, header)
     if header.startswith('INFO: inconsistent lock state'):
         return lockdep_at('inconsistent lock state', 'takes')(report, header)
     if re.match(r'INFO: rcu_\w{1,16} (?:self-)?detected(?: expedited)? stall', header):
         return rcu_stall(report, header)
     if header.startswith('INFO: trying to register non-static key'):
         return located('INFO: trying to register non-static key', report.trace_names(0), (r'stack', r'lock', r'IRQ'))
-    if re.match(r'INFO: task .{1,80} blocked for more than \d{1,10} seconds', header):
+    if header.startswith('INFO: task ') and report.search(HUNG_RE, 0, 3):
+        # kernel/hung_task.c; a task name may hold a newline, so the line can be split.
         names = [name for name in report.trace_names(0) if not is_infrastructure(name)]
         return Title('INFO: task hung', hang_frame(names), needs_frame=True)
-    if re.match(r"INFO: task .{1,80} can't die for more than", header):
+    if header.startswith('INFO: task ') and "can't die for more than" in header:
         return located("INFO: task can't die", report.trace_names(0), (r'schedule',))
-    match = re.match(r'INFO: (Freed|Allocated) in (.{1,200})', header)
-    if match:
-        return Title(header, corrupted=True)
+    if header.startswith(('INFO: Freed in ', 'INFO: Allocated in ')):
+        # SLUB debug's object history (mm/slub.c print_track) seen without the report it belongs to.
+        return verbatim(header, corrupted=True)
     if not header[len('INFO:'):].strip():
         return Title('INFO: corrupted', corrupted=True)
-    return Title(header)
+    return verbatim(header)
 
 
-# --- panics (kernel/panic.c callers) ------------------------------------------------------------
+# --- panics: callers of kernel/panic.c panic() ------------------------------------------------------
 
-# panic() calls that only close a report printed before them: reached first, they mean the report
-# itself was lost (kernel/exit.c make_task_dead, kernel/panic.c check_panic_on_warn,
-# kernel/hung_task.c, kernel/watchdog.c).
+# panic() calls that only close a report printed before them: met first, they mean that report was
+# lost (kernel/exit.c make_task_dead, kernel/panic.c check_panic_on_warn, kernel/hung_task.c).
 CONSEQUENCE_PANICS = ('Fatal exception', 'panic_on_warn set', 'hung_task: blocked tasks')
 
 
 def panic(report, header):
     reason = header[len('Kernel panic - not syncing:'):].strip()
     if reason.startswith('stack-protector: Kernel stack is corrupted in: '):
+        # kernel/panic.c __stack_chk_fail names the function whose canary died.
         match = re.search(FUNC, reason)
-        frame = match.group(1) if match else pick(report.trace_names(0), (r'stack_chk',))
-        return Title('kernel panic: stack is corrupted', frame, needs_frame=True)
+        if match:
+            return Title('kernel panic: stack is corrupted', match.group(1), needs_frame=True, stackless=True)
+        return located('kernel panic: stack is corrupted', report.trace_names(0), (r'stack_chk',))
     if reason.startswith('corrupted stack end detected inside scheduler'):
-        names = [name for name in report.trace_names(0)
-                 if not is_infrastructure(name, compile_skip((r'schedule', r'retint_kernel')))]
-        return Title('kernel panic: corrupted stack end', stall_frame(names), needs_frame=True)
+        return dispatched('kernel panic: corrupted stack end', report.trace_names(0), (r'schedule', r'retint_kernel'))
     if reason.startswith('kernel stack overflow'):
-        names = [name for name in report.trace_names(0)
-                 if not is_infrastructure(name, compile_skip((r'bad_stack',)))]
-        return Title('kernel stack overflow', stall_frame(names), needs_frame=True)
+        return dispatched('kernel stack overflow', report.trace_names(0), (r'bad_stack',))
     if reason.startswith('Attempted to kill init!'):
         return Title('kernel panic: Attempted to kill init!')
     if reason.startswith("Couldn't open N_TTY ldisc"):
@@ -455,30 +496,26 @@ def panic(report, header):
 
 def kernel_bug(report, header):
     if header.startswith('kernel BUG at mm/usercopy.c'):
-        return located('BUG: bad usercopy', report.trace_names(0), (r'usercopy', r'__check'))
+        return traced('BUG: bad usercopy', (r'usercopy', r'__check'))(report, header)
     if header.startswith('kernel BUG at lib/list_debug.c'):
-        return located('BUG: corrupted list', report.trace_names(0))
+        return traced('BUG: corrupted list')(report, header)
     if header.startswith('kernel BUG at '):
-        # Many skb helpers BUG_ON() bad arguments: the caller is at fault (include/linux/skbuff.h).
+        # Many skb helpers BUG_ON() on bad arguments: the caller is at fault (include/linux/skbuff.h).
         return located('kernel BUG', report.rip_and_trace_names(), (r'^skb_',))
     return Title(header)
 
 
 def ubsan(report, header):
+    # lib/ubsan.c: "UBSAN: <check> in file.c:12:3" (before 5.8: "UBSAN: Undefined behaviour in ...").
     match = re.match(r'UBSAN: ([\w -]{1,64}?) in ', header)
     if match is None:
-        return Title(header, corrupted=True)
-    kind = 'undefined-behaviour' if match.group(1) == 'Undefined behaviour' else match.group(1)
-    return located('UBSAN: ' + kind, report.trace_names(0), (r'ubsan', r'overflow'))
+        return verbatim(header, corrupted=True)
+    check = 'undefined-behaviour' if match.group(1) == 'Undefined behaviour' else match.group(1)
+    return located('UBSAN: ' + check, report.trace_names(0), (r'ubsan', r'overflow'))
 
 
-def fixed(kind, corrupted=False):
-    return lambda report, header: Title(kind, corrupted=corrupted)
-
-
-# Header word -> rule, in the order they are tried on a header.
+# Header word -> rule, tried in order.
 RULES = (
-    ('BUG kmalloc', fixed('BUG: Object already free')),
     ('BUG:', bug),
     ('WARNING:', warning),
     ('INFO:', info),
@@ -493,15 +530,17 @@ RULES = (
     ('divide_error:', rip_only('divide error')),
     ('invalid opcode:', rip_only('invalid opcode')),
     ('UBSAN:', ubsan),
-    ('Booting the kernel', fixed('unexpected kernel reboot')),
-    ('unregister_netdevice: waiting for', fixed('unregister_netdevice: waiting for DEV to become free')),
-    ('VFS: Close: file count is 0', fixed('VFS: Close: file count is zero (use-after-free)')),
-    ('VFS: Busy inodes after unmount', fixed('VFS: Busy inodes after unmount (use-after-free)')),
+    ('Booting the kernel', fixed('unexpected kernel reboot', stackless=True)),
+    ('unregister_netdevice: waiting for', fixed('unregister_netdevice: waiting for DEV to become free', stackless=True)),
+    ('VFS: Close: file count is 0', fixed('VFS: Close: file count is zero (use-after-free)', stackless=True)),
+    ('VFS: Busy inodes after unmount', fixed('VFS: Busy inodes after unmount (use-after-free)', stackless=True)),
     ('Internal error:', faulting('Internal error')),
     ('Unhandled fault:', faulting('Unhandled fault')),
     ('Alignment trap:', faulting('Alignment trap')),
-    # drivers/tty/sysrq.c sysrq_handle_crash: a crash on purpose, one name on every kernel version.
+    # drivers/tty/sysrq.c sysrq_handle_crash: a crash on purpose, one name on every kernel version
+    # (since 4.x the kernel panics with this text; before, it oopsed on a NULL write).
     ('Trigger a crash', fixed('kernel panic: sysrq triggered crash')),
+    # kernel/watchdog_perf.c and watchdog_buddy.c: a CPU stuck with interrupts off.
     ('Watchdog detected hard LOCKUP', stall('BUG: hard lockup')),
     ('unreferenced object 0x', memory_leak),
 )
@@ -510,8 +549,9 @@ RULES = (
 def describe(report, header):
     """Title of the report whose header (the message from its header word on) is given."""
     if header.startswith('BUG ') and not header.startswith('BUG:'):
-        return fixed('BUG: Object already free')(report, header) if 'Object already free' in header else Title(header)
+        # mm/slub.c slab_bug(): "BUG <cache> (Not tainted): <problem>".
+        return fixed('BUG: Object already free')(report, header) if 'Object already free' in header else verbatim(header)
     for word, rule in RULES:
         if header.startswith(word):
             return rule(report, header)
-    return Title(header)
+    return verbatim(header)

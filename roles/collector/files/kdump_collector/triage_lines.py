@@ -15,15 +15,14 @@ import re
 PREFIX_SCAN = 160
 # Each part is anchored and made of classes that cannot overlap their neighbours: no backtracking blowup.
 PREFIX_RE = re.compile(
-    r'[ \t]*'
     r'(?:\*\* \d{1,10} printk messages dropped \*\* )?'
+    r'(?:[^ \t]{1,64} login: )?'
     r'(?:(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)'
     r' [^ \t]{1,64} kernel: )?'
     r'(?:(\d{1,2}),\d{1,20},(\d{1,20}),[^;]{0,16};)?'
     r'(?:<\d{1,3}>)?'
     r'(?:\[ {0,12}(\d{1,10}\.\d{1,9})\])?'
-    r'(?:\[ {0,12}([TC]\d{1,10})\])?'
-    r' ?')
+    r'(?:\[ {0,12}([TC]\d{1,10})\])?')
 
 
 def split(line):
@@ -33,7 +32,10 @@ def split(line):
     if seconds is None:
         usec = match.group(2)
         seconds = '%d.%06d' % divmod(int(usec), 1000000) if usec else ''
-    message = line[match.end():]
+    end = match.end()
+    if end and line.startswith(' ', end):
+        end += 1
+    message = line[end:]
     if message.endswith('\r'):
         message = message[:-1]
     return seconds, match.group(4) or '', message
