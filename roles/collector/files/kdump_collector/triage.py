@@ -54,6 +54,11 @@ class Line:
         self.message = message[:MESSAGE_SCAN]
         self.header = -1
 
+    def context(self):
+        """Who printed the line: its caller id, else 'console' for a time-stamped line, else ''.
+        Lines of one report share it; lines of other tasks, CPUs or user space do not."""
+        return self.caller or ('console' if self.seconds else '')
+
 
 def header_lines(text):
     """Lines holding a report header word, in order; each line is split once."""
@@ -118,7 +123,7 @@ class Report:
         self.tail_after = TAIL_AFTER_KMSAN if 'BUG: KMSAN:' in header.message else TAIL_AFTER
         self.interleaved = False
         self.shown = None
-        context = header.caller
+        context = header.context()
         nmi = False
         pos = header.start
         scanned = 0
@@ -131,12 +136,10 @@ class Report:
             scanned += 1
             if line is not header:
                 if 'Sending NMI from CPU' in line.message:
+                    # An NMI backtrace of all CPUs: the other CPUs' lines belong to this report.
                     nmi = True
-                if context and line.caller != context and not (nmi and line.caller.startswith('C')):
-                    if line.caller:
-                        continue
-                    if not line.message.strip():
-                        continue
+                if line.context() != context and not (nmi and line.caller.startswith('C')):
+                    continue
                 if context and line.message.lstrip().startswith('? '):
                     continue
             self.add(line)
@@ -210,11 +213,7 @@ class Report:
         return names
 
     def trace_start(self, start):
-        for idx in range(start, self.end):
-            stripped = self.lines[idx].strip()
-            if stripped.startswith(('Call Trace:', 'Call trace:', 'Backtrace:')):
-                return idx
-        return None
+        return self.find(('Call Trace:', 'Call trace:', 'Backtrace:'), start)
 
     def trace_names(self, start):
         idx = self.trace_start(start)
@@ -232,6 +231,7 @@ class Report:
 # last line (status: .. badaddr: .. cause: ..) the stack follows untitled.
 STACK_KEYS = ('Call Trace', 'Call trace', 'Backtrace:', 'Allocated by task ', 'Freed by task ', 'backtrace:',
               'backtrace (crc', 'Uninit was stored to memory at', ' badaddr: ')
+RISCV_KEY = ' badaddr: '
 
 
 def fault_injected(lines):
@@ -253,13 +253,16 @@ def stack_missing(lines):
             continue
         if len(lines) - idx < 3:
             return True
+        found = False
         for line in lines[idx + 1:idx + 16]:
             if any(other in line for other in STACK_KEYS):
-                return True
-            if '(stack is not available)' in line or parse_frame(line):
-                complete = True
                 break
-        else:
+            if '(stack is not available)' in line or parse_frame(line):
+                found = True
+                break
+        if found:
+            complete = True
+        elif key != RISCV_KEY:
             return True
     return not complete
 

@@ -101,11 +101,11 @@ SKIP_PATTERNS = (
     r'spin_lock', r'spin_trylock', r'spin_unlock', r'^_raw_', r'^do_raw_', r'^raw_spin_rq',
     r'read_lock', r'read_trylock', r'read_unlock', r'write_lock', r'write_trylock', r'write_unlock',
     r'^down$', r'^__down', r'^down_', r'^up_read', r'^up_write', r'^rwsem_', r'^__rwsem_', r'^percpu_(?:down|up)_',
-    r'^mutex_', r'^__mutex_', r'^rt_mutex_', r'^__rt_mutex_', r'^osq_', r'^owner_on_cpu$', r'^seqprop_assert',
+    r'^mutex_', r'^__mutex_', r'^rt_mutex_', r'^__rt_mutex_', r'^osq_', r'^owner_on_cpu$', r'seqprop_assert',
     r'bh_enable', r'bh_disable', r'^(?:trace|lockdep)_(?:hard|soft)irqs?_',
     # Atomics, bit operations and reference counts: include/linux/atomic/, include/linux/refcount.h,
     # lib/refcount.c, include/linux/kref.h, lib/ref_tracker.c.
-    r'atomic(?:64|_long)?_(?:dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|cmpxchg|try)', r'^(?:__)?(?:set|clear|change|test)_bit', r'^refcount_', r'^__refcount_',
+    r'atomic(?:64|_long)?_(?:dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|cmpxchg|try)', r'(?:set|clear|change|test)_bit', r'^refcount_', r'^__refcount_',
     r'^kref_', r'ref_tracker',
     # Memory and string helpers: lib/string.c, arch/*/lib/mem*, lib/usercopy.c, lib/iov_iter.c,
     # include/linux/uaccess.h, kernel/sched/core.c (might_sleep checks).
@@ -115,9 +115,9 @@ SKIP_PATTERNS = (
     r'might_sleep', r'might_resched',
     # Allocators: mm/slab*.c, mm/slub.c, mm/page_alloc.c, mm/vmalloc.c, mm/util.c, mm/mempool.c,
     # include/linux/slab.h and gfp.h wrappers; an allocation fails or warns on behalf of its caller.
-    r'kv?[mzc]alloc', r'^krealloc', r'^kmem_cache_', r'^slab_', r'^__slab_',
+    r'kv?[mzc]alloc', r'^krealloc', r'^_*kmem_cache_', r'^slab_', r'^__slab_',
     r'^___slab_', r'^allocate_slab$', r'^new_slab$', r'^(?:__)?alloc_pages', r'^alloc_page', r'^__alloc_frozen_pages',
-    r'^folio_alloc', r'^__folio_alloc', r'^kv?free$', r'^__kmem_cache_free', r'^mempool_', r'^__vmalloc', r'^vmalloc',
+    r'^folio_alloc', r'^__folio_alloc', r'^kv?free$', r'^kfree_skb', r'^__kmem_cache_free', r'^mempool_', r'^__vmalloc', r'^vmalloc',
     r'^vzalloc', r'^kvrealloc',
     # Generic data structures: lib/list_debug.c, lib/rbtree.c, lib/klist.c, lib/xarray.c.
     r'^__list_', r'^list_(?:add|del|replace|move|splice)', r'^rb_', r'^__rb_', r'^xas_(?:start|load|find)',
@@ -149,9 +149,14 @@ SKIP_PATTERNS = (
     r'^fast_dput$', r'^iput', r'^ihold$', r'^__filemap_get_folio', r'^filemap_alloc_folio', r'^pagecache_get_page$',
     r'^find_or_create_page$', r'^grab_cache_page', r'^read_cache_', r'^do_read_cache_', r'^truncate_inode_pages',
     r'^find_lock_entries$', r'^__phys_addr$',
-    # Helpers whose only job is a warning about their caller (mm/page_alloc.c warn_alloc,
-    # kernel/locking/irqflag-debug.c warn_bogus_irq_restore).
-    r'^warn_',
+    # Helpers whose only job is a warning or an assertion about their caller (mm/page_alloc.c
+    # warn_alloc, kernel/locking/irqflag-debug.c warn_bogus_irq_restore, fs/btrfs/messages.c assertfail).
+    r'^warn_', r'assertfail', r'^__assert_fail',
+    # Subsystem cores unregistering a driver's device (drivers/tty/tty_io.c, drivers/char/hw_random/core.c,
+    # drivers/i2c/i2c-core-base.c, drivers/char/misc.c, net/core/dev.c): a use-after-free inside is the
+    # driver handing over a freed object.
+    r'unregister_(?:device|netdev)', r'^hwrng_unregister$', r'^i2c_del_adapter$', r'^misc_deregister$',
+    r'^__unregister_client$', r'^rollback_registered',
 )
 SKIP_RE = re.compile('|'.join('(?:%s)' % pattern for pattern in SKIP_PATTERNS))
 
