@@ -53,7 +53,7 @@ class Case:
             self.headers[key].append(value.strip())
         cut = body.find(b'\nREPORT:\n')
         self.log = (body[:cut] if cut >= 0 else body).decode('utf-8', 'replace')
-        self.title = (self.headers.get('TITLE') or [None])[0]
+        self.title = (self.headers.get('TITLE') or [None])[0] or None
         self.titles = set(self.headers.get('TITLE', []) + self.headers.get('ALT', []))
         self.corrupted = (self.headers.get('CORRUPTED') or ['N'])[0] == 'Y'
         self.type = (self.headers.get('TYPE') or ['-'])[0]

@@ -14,13 +14,17 @@ import re
 
 from . import triage_lines
 from .triage_frames import FRAME_RE, MARKERS, base_name, canonical, parse_frame
-from .triage_kinds import describe, header_kind
+from .triage_kinds import HEADER_TOKENS, describe, header_kind
 
 MESSAGE_SCAN = 512          # characters of a message any rule looks at
+LINE_SCAN = triage_lines.PREFIX_SCAN + MESSAGE_SCAN
 REPORT_LINES = 400          # lines of one report (a KASAN report with three stacks is ~120)
 REPORT_SCAN = 3000          # raw lines walked to collect them (other contexts interleave)
 REPORT_BYTES = 4096         # report text kept for display and the console path
 EPISODE_GAP = 300.0         # seconds between reports that still belong to one crash
+MAX_ATTEMPTS = 8            # unknown headers without a report after them tried before giving up
+EVIDENCE_LINES = 12         # lines after an unknown header searched for a report's CPU line or stack
+SYSRQ_REACH = 4096          # bytes after a sysrq trigger line its panic or oops starts within
 MAX_FRAMES = 8
 # After this many lines, a panic or a lockdep splat is a consequence of the report, not part of it.
 TAIL_AFTER = 22
@@ -29,7 +33,7 @@ STACK_START = ('Call Trace:', 'Call trace:', 'Backtrace:', 'Allocated by task ',
                'Freed:', 'Uninit was stored to memory at', 'Uninit was created at', 'Local variable ',
                'allocated by task ', 'freed by task ', 'page last allocated', 'page last free', 'backtrace:',
                'backtrace (crc')
-RIP_RE = re.compile(r'(?:RIP: (?:\w{4}:)?|EIP: (?:\w{4}:)?|IP: |epc : |pc : |PC is at )(?:\[<[0-9a-f]{1,16}>\] ?)?'
+RIP_RE = re.compile(r'(?:RIP: (?:\w{4}:)?|EIP: (?:\w{4}:)?|IP: |NIP |epc : |pc : |PC is at )(?:\[<?[0-9a-f]{1,16}>?\] ?)?'
                     r'([A-Za-z_][\w.$]{0,127})\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}')
 VERSION_RE = re.compile(r'Linux version (\d{1,4}\.\d{1,4}[^\s]{0,120})')
 TIMESTAMP_RE = re.compile(r'\[ {0,12}\d{1,10}\.\d{1,9}\]')
@@ -49,8 +53,7 @@ class Line:
 
     def __init__(self, text, start, end):
         self.start, self.end = start, end
-        self.seconds, self.caller, message = triage_lines.split(text[start:min(end, start + triage_lines.PREFIX_SCAN
-                                                                               + MESSAGE_SCAN)])
+        self.seconds, self.caller, message = triage_lines.split(text[start:min(end, start + LINE_SCAN)])
         self.message = message[:MESSAGE_SCAN]
         self.header = -1
 
@@ -61,28 +64,25 @@ class Line:
 
 
 def header_lines(text):
-    """Lines holding a report header word, in order; each line is split once."""
+    """Lines holding a report header, in order. Each header word is found with str.find and each
+    line it hits is split once, so a line repeating a word 50,000 times costs one line."""
+    starts = {}
+    for token in HEADER_TOKENS:
+        pos = text.find(token)
+        while pos >= 0:
+            start = text.rfind('\n', 0, pos) + 1
+            end = text.find('\n', pos)
+            if end < 0:
+                end = len(text)
+            starts.setdefault(start, end)
+            pos = text.find(token, end)
     found = []
-    line_end = -1
-    for match in HEADER_SCAN_RE.finditer(text):
-        pos = match.start()
-        if pos <= line_end:
-            continue
-        start = text.rfind('\n', 0, pos) + 1
-        line_end = text.find('\n', pos)
-        if line_end < 0:
-            line_end = len(text)
-        line = Line(text, start, line_end)
+    for start in sorted(starts):
+        line = Line(text, start, starts[start])
         line.header = header_kind(line.message)[0]
         if line.header >= 0:
             found.append(line)
     return found
-
-
-HEADER_SCAN_RE = re.compile(r'BUG|WARNING:|INFO:|Unable to handle|general protection|stack segment|Kernel panic'
-                            r'|PANIC: double|divide.error|invalid opcode|UBSAN:|Booting the kernel|unregister_netdevice'
-                            r'|VFS: |Internal error|Unhandled fault|Alignment trap|Trigger a crash|hard LOCKUP'
-                            r'|unreferenced object')
 
 
 def seconds(line):
@@ -112,61 +112,59 @@ def choose(found):
 
 
 class Report:
-    """The lines of one report, from its header on, in the header's printk context."""
+    """The lines of one report, from its header on, in the header's printk context.
 
-    def __init__(self, text, header):
-        self.header = header
-        self.lines = []
-        self.lines_all = []
+    lines: messages up to the tail (a panic or lockdep splat the report caused); lines_all: every
+    message of the context read (for display); end: where another report cuts in (the kind rules
+    read up to it)."""
+
+    def __init__(self, text, header, headers):
+        self.lines = [header.message[header.header:]]
+        self.lines_all = [self.lines[0]]
         self.end = None
         self.tail = None
-        self.tail_after = TAIL_AFTER_KMSAN if 'BUG: KMSAN:' in header.message else TAIL_AFTER
         self.interleaved = False
         self.shown = None
-        context = header.context()
-        nmi = False
-        pos = header.start
-        scanned = 0
-        while pos <= len(text) and len(self.lines_all) < REPORT_LINES and scanned < REPORT_SCAN:
-            end = text.find('\n', pos)
-            if end < 0:
-                end = len(text)
-            line = header if pos == header.start else Line(text, pos, end)
-            pos = end + 1
-            scanned += 1
-            if line is not header:
-                if 'Sending NMI from CPU' in line.message:
-                    # An NMI backtrace of all CPUs: the other CPUs' lines belong to this report.
-                    nmi = True
-                if line.context() != context and not (nmi and line.caller.startswith('C')):
-                    continue
-                if context and line.message.lstrip().startswith('? '):
-                    continue
-            self.add(line)
-            if end == len(text):
-                break
+        self.read(text, header, headers)
         if self.end is None:
             self.end = len(self.lines)
 
-    def add(self, line):
-        message = line.message if line is not self.header else line.message[line.header:]
-        idx = len(self.lines_all)
-        self.lines_all.append(message)
-        if line is self.header:
-            self.lines.append(message)
-            return
-        if self.tail is not None:
-            return
-        if idx >= self.tail_after and ('Kernel panic - not syncing' in message
-                                       or 'WARNING: possible circular locking dependency detected' in message):
-            # panic_on_warn and oops-induced lockdep splats: consequences, not part of the report.
-            self.tail = idx
-            return
-        if self.end is None:
-            kind_pos, starts = header_kind(message)
-            if kind_pos >= 0 and starts and not self.header.caller or any(other in message for other in OTHER_STACKS):
+    def read(self, text, header, headers):
+        context = header.context()
+        tail_after = TAIL_AFTER_KMSAN if 'BUG: KMSAN:' in header.message else TAIL_AFTER
+        nmi = False
+        size = len(text)
+        pos = header.end + 1
+        for _scanned in range(REPORT_SCAN):
+            if pos > size or len(self.lines_all) >= REPORT_LINES:
+                break
+            end = text.find('\n', pos)
+            if end < 0:
+                end = size
+            start, pos = pos, end + 1
+            seconds, caller, message = triage_lines.split(text[start:min(end, start + LINE_SCAN)])
+            message = message[:MESSAGE_SCAN]
+            if 'Sending NMI from CPU' in message:
+                # An NMI backtrace of all CPUs: the other CPUs' lines belong to this report.
+                nmi = True
+            if (caller or ('console' if seconds else '')) != context and not (nmi and caller.startswith('C')):
+                continue
+            if context and message.lstrip().startswith('? '):
+                continue
+            idx = len(self.lines_all)
+            self.lines_all.append(message)
+            if self.tail is not None:
+                continue
+            if idx >= tail_after and ('Kernel panic - not syncing' in message
+                                      or 'WARNING: possible circular locking dependency detected' in message):
+                # panic_on_warn and oops-induced lockdep splats: consequences, not part of the report.
+                self.tail = idx
+                continue
+            if self.end is None and (('FAULT_' in message or 'allocation failure:' in message)
+                                     and any(other in message for other in OTHER_STACKS)
+                                     or not header.caller and start in headers and header_kind(message)[1]):
                 self.end = idx
-        self.lines.append(message)
+            self.lines.append(message)
 
     # Helpers for the kind rules: all bounded by the report's lines.
 
@@ -235,12 +233,18 @@ RISCV_KEY = ' badaddr: '
 
 
 def fault_injected(lines):
-    """A fault-injection stack (lib/fault-inject.c should_fail) printed into the report by another CPU."""
-    for line in lines:
-        if 'should_fail' in line:
-            frame = parse_frame(line)
-            if frame and frame[1] and any(base_name(name) in FAULT_INJECTION_FRAMES for name in frame[0]):
-                return True
+    """A fault-injection report's stack (lib/fault-inject.c: dump_stack() right into should_fail())
+    printed into this report by another CPU. should_fail deeper in a stack is only a task that was
+    interrupted while injecting a fault, and belongs."""
+    for idx, line in enumerate(lines):
+        if 'should_fail' not in line or idx == 0:
+            continue
+        frame = parse_frame(line)
+        if not frame or not frame[1] or not any(base_name(name) in FAULT_INJECTION_FRAMES for name in frame[0]):
+            continue
+        above = parse_frame(lines[idx - 1])
+        if above and above[1] and base_name(above[0][-1]).startswith('dump_stack'):
+            return True
     return False
 
 
@@ -279,23 +283,14 @@ NORMALISE = (
     (re.compile(r'\d{7,}'), 'NUM'),
 )
 TITLE_MAX = 120
+UNPRINTABLE_RE = re.compile(r'[^ -~]')
 
 
 def normalise(title):
     for pattern, replacement in NORMALISE:
         title = pattern.sub(replacement, title)
-    out = []
-    previous = ' '
-    for char in title[:TITLE_MAX]:
-        if char == '\t':
-            char = ' '
-        elif char < ' ' or char > '~':
-            continue
-        if char == ' ' and previous == ' ':
-            continue
-        out.append(char)
-        previous = char
-    return ''.join(out).strip()
+    # Printable ASCII only, one space between words, bounded (corrupted lines can be long).
+    return ' '.join(UNPRINTABLE_RE.sub('', title.replace('\t', ' '))[:TITLE_MAX].split())
 
 
 def signature(title):
@@ -388,20 +383,50 @@ def display_frames(report):
     return [name for name in names if base_name(name) not in DISPLAY_SKIP][:MAX_FRAMES]
 
 
+def evidence(report):
+    """Whether an unknown header is followed by what every kernel report prints (dump_stack's CPU
+    line, a stack, the module list); without it the line is some program's output."""
+    for line in report.lines[1:EVIDENCE_LINES]:
+        if line.startswith('CPU: ') and 'PID: ' in line or 'Modules linked in' in line or any(
+                key in line for key in STACK_KEYS):
+            return True
+    return False
+
+
+def after_sysrq(found, header):
+    """The kernel's own report right after a `sysrq: Trigger a crash` line: the panic of
+    sysrq_handle_crash (4.x and later) or the oops of its NULL write (older kernels)."""
+    idx = found.index(header)
+    if idx + 1 < len(found):
+        following = found[idx + 1]
+        if following.context() == header.context() and following.start - header.end <= SYSRQ_REACH:
+            return following
+    return header
+
+
 def analyse(text):
     """Kernel release, report and its triage (title, kind, guilty frame, signature) of a kernel log."""
     result = _empty()
     found = header_lines(text)
-    header = choose(found)
-    report = Report(text, header) if header is not None else None
+    report = first = described = None
+    for _attempt in range(MAX_ATTEMPTS):
+        first = choose(found)
+        if first is None:
+            break
+        header = after_sysrq(found, first) if first.message.startswith('Trigger a crash', first.header) else first
+        report = Report(text, header, {line.start for line in found})
+        described = describe(report, report.lines[0])
+        if not described.unknown or evidence(report):
+            break
+        found = [line for line in found if line is not first and line is not header]
+        report = None
     result['kernel'] = kernel_release(text, report)
     if report is None:
         return result
-    result['reason'] = header.message.strip()
+    result['reason'] = first.message.strip()
     rip = report.rip()
     result['rip'] = rip[0] if rip else None
     result['taint'] = taint_of(report)
-    described = describe(report, report.lines[0])
     if described.needs_frame and described.frame is None and report.end < len(report.lines):
         # Another report cut in before this one's stack: read on through it.
         report.end = len(report.lines)

@@ -158,16 +158,60 @@ SKIP_PATTERNS = (
     r'unregister_(?:device|netdev)', r'^hwrng_unregister$', r'^i2c_del_adapter$', r'^misc_deregister$',
     r'^__unregister_client$', r'^rollback_registered',
 )
-SKIP_RE = re.compile('|'.join('(?:%s)' % pattern for pattern in SKIP_PATTERNS))
+
+
+class NameSet:
+    """Names matched the way the lists here write them: `^name$` exact, `^prefix`, `suffix$`, a plain
+    substring, anything else a regular expression. Plain forms are checked with str methods (fast)."""
+
+    def __init__(self, patterns):
+        exact, prefixes, suffixes, inner, other = set(), [], [], [], []
+        for pattern in patterns:
+            body = pattern[1 if pattern.startswith('^') else 0:-1 if pattern.endswith('$') else None]
+            if re.escape(body) != body:
+                other.append(pattern)
+            elif pattern.startswith('^') and pattern.endswith('$'):
+                exact.add(body)
+            elif pattern.startswith('^'):
+                prefixes.append(body)
+            elif pattern.endswith('$'):
+                suffixes.append(body)
+            else:
+                inner.append(body)
+        self.exact, self.prefixes, self.suffixes, self.inner = frozenset(exact), tuple(prefixes), tuple(suffixes), inner
+        self.other = re.compile('|'.join('(?:%s)' % pattern for pattern in other)) if other else None
+
+    def __contains__(self, name):
+        return (name in self.exact or name.startswith(self.prefixes) or name.endswith(self.suffixes)
+                or any(part in name for part in self.inner)
+                or self.other is not None and self.other.search(name) is not None)
+
+
+SKIP = NameSet(SKIP_PATTERNS)
+_EXTRA = {}
+_VERDICTS = {}
+VERDICTS_MAX = 8192
 
 
 def compile_skip(extra):
-    return re.compile('|'.join('(?:%s)' % pattern for pattern in extra)) if extra else None
+    """The NameSet of a kind's own extra skips (built once per list)."""
+    if not extra:
+        return None
+    found = _EXTRA.get(extra)
+    if found is None:
+        found = _EXTRA[extra] = NameSet(extra)
+    return found
 
 
 def is_infrastructure(name, extra=None):
     base = base_name(name)
-    return SKIP_RE.search(base) is not None or (extra is not None and extra.search(base) is not None)
+    key = (base, id(extra))
+    verdict = _VERDICTS.get(key)
+    if verdict is None:
+        if len(_VERDICTS) >= VERDICTS_MAX:
+            _VERDICTS.clear()
+        verdict = _VERDICTS[key] = base in SKIP or (extra is not None and base in extra)
+    return verdict
 
 
 def first_guilty(names, extra=None):

@@ -22,6 +22,11 @@ HEADER_RE = re.compile(
     r'|divide_error:|invalid opcode:|UBSAN:|Booting the kernel|unregister_netdevice: waiting for'
     r'|VFS: Close: file count is 0|VFS: Busy inodes after unmount|Internal error:|Unhandled fault:|Alignment trap:'
     r'|Trigger a crash|Watchdog detected hard LOCKUP|unreferenced object 0x')
+# Words one of which every header above contains: found with str.find before any regex runs.
+HEADER_TOKENS = ('BUG', 'WARNING:', 'INFO:', 'Unable to handle kernel', 'general protection fault', 'stack segment: ',
+                 'Kernel panic - not syncing', 'PANIC: double fault', 'divide', 'invalid opcode:', 'UBSAN:',
+                 'Booting the kernel', 'unregister_netdevice: waiting for', 'VFS: ', 'Internal error:',
+                 'Unhandled fault:', 'Alignment trap:', 'Trigger a crash', 'hard LOCKUP', 'unreferenced object 0x')
 # Messages that contain a header word but report no bug: informational printks (kernel/locking/
 # lockdep.c, kernel/rcu/tree_stall.h, kernel/events/core.c, fs/ext4, fs/xfs, arch/x86/kernel/cpu/bugs.c,
 # drivers/video/fbdev, lib/debugobjects.c's own ODEBUG line), user-space faults of
@@ -60,12 +65,13 @@ class Title:
     """What a rule decided: kind, guilty frame (raw name), whether a frame was expected, whether the
     report is corrupted by its own form, and whether the kind prints no stack."""
 
-    def __init__(self, kind, frame=None, needs_frame=False, corrupted=False, stackless=False):
+    def __init__(self, kind, frame=None, needs_frame=False, corrupted=False, stackless=False, unknown=False):
         self.kind = kind
         self.frame = frame
         self.needs_frame = needs_frame
         self.corrupted = corrupted
         self.stackless = stackless
+        self.unknown = unknown
 
 
 def pick(names, skip=()):
@@ -82,7 +88,7 @@ def fixed(kind, stackless=False):
 
 def verbatim(header, corrupted=False):
     """A header no rule knows: its own text is the title (normalised later); nothing to check."""
-    return Title(header, corrupted=corrupted, stackless=True)
+    return Title(header, corrupted=corrupted, stackless=True, unknown=True)
 
 
 def dispatched(kind, names, skip=()):
@@ -126,7 +132,11 @@ def kmsan(report, header):
     if match is None:
         return Title('KMSAN: ' + header[len('BUG: KMSAN: '):], corrupted=True)
     skip = ((r'alloc_skb',) + USB_SKIP) if match.group(1) == 'kernel-usb-infoleak' else KMSAN_SKIP
-    return located('KMSAN: ' + match.group(1), report.stack_names(1), skip, stackless=True)
+    title = located('KMSAN: ' + match.group(1), report.stack_names(1), skip, stackless=True)
+    origin = report.find(('Uninit was created at:', ' created at:'), 1)
+    # Without the origin's stack (cut, or "(stack is not available)") the report is incomplete.
+    title.corrupted = origin is None or not report.stack_names(origin + 1)
+    return title
 
 
 def kcsan(report, header):
@@ -459,7 +469,7 @@ def info(report, header):
         return located("INFO: task can't die", report.trace_names(0), (r'schedule',))
     if header.startswith(('INFO: Freed in ', 'INFO: Allocated in ')):
         # SLUB debug's object history (mm/slub.c print_track) seen without the report it belongs to.
-        return verbatim(header, corrupted=True)
+        return Title(header, corrupted=True, stackless=True)
     if not header[len('INFO:'):].strip():
         return Title('INFO: corrupted', corrupted=True)
     return verbatim(header)

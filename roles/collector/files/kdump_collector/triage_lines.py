@@ -25,8 +25,17 @@ PREFIX_RE = re.compile(
     r'(?:\[ {0,12}([TC]\d{1,10})\])?')
 
 
+# The usual form, tried first: `[  131.046752] ` or `[  131.046752][  T812] `.
+STAMP_RE = re.compile(r'\[ {0,12}(\d{1,10}\.\d{1,9})\](?:\[ {0,12}([TC]\d{1,10})\])? ?')
+
+
 def split(line):
     """(seconds text or '', caller id or '', message) of one log line."""
+    if line.startswith('['):
+        match = STAMP_RE.match(line, 0, PREFIX_SCAN)
+        if match:
+            message = line[match.end():]
+            return match.group(1), match.group(2) or '', message[:-1] if message.endswith('\r') else message
     match = PREFIX_RE.match(line, 0, PREFIX_SCAN)
     seconds = match.group(3)
     if seconds is None:
