@@ -12,9 +12,9 @@ each line at most a bounded number of times, so the time is linear in the input 
 import hashlib
 import re
 
-from . import triage_lines
-from .triage_frames import FRAME_RE, MARKERS, base_name, canonical, parse_frame
-from .triage_kinds import HEADER_TOKENS, describe, header_kind
+from kdump_collector import triage_lines
+from kdump_collector.triage_frames import base_name, canonical, parse_frame
+from kdump_collector.triage_kinds import HEADER_TOKENS, describe, header_kind
 
 MESSAGE_SCAN = 512          # characters of a message any rule looks at
 LINE_SCAN = triage_lines.PREFIX_SCAN + MESSAGE_SCAN
@@ -287,6 +287,7 @@ UNPRINTABLE_RE = re.compile(r'[^ -~]')
 
 
 def normalise(title):
+    title = title[:2 * TITLE_MAX]
     for pattern, replacement in NORMALISE:
         title = pattern.sub(replacement, title)
     # Printable ASCII only, one space between words, bounded (corrupted lines can be long).

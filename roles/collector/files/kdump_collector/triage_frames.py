@@ -25,9 +25,6 @@ ARM_FRAME_RE = re.compile(r'[ \t]*\[<[0-9a-f]{1,16}>\] \(([A-Za-z_][\w.$]{0,127}
 # frame: `func file.c:12 [inline]`. Inlining differs between builds of one kernel, so inline frames
 # never name a bug; the frame holding them does.
 INLINE_SUFFIX = ' [inline]'
-# Markers of the context a stack part ran in (arch/x86/kernel/dumpstack.c, arm64 has none).
-MARKERS = frozenset(('<TASK>', '</TASK>', '<IRQ>', '</IRQ>', '<NMI>', '</NMI>', '<SOFTIRQ>', '</SOFTIRQ>',
-                     '<EOI>', '<EOE>', '<#DF>', '</#DF>'))
 
 
 def parse_frame(message):

@@ -12,7 +12,7 @@ Title; the caller checks the report's stacks unless the kind prints none (stackl
 
 import re
 
-from .triage_frames import compile_skip, first_guilty, hang_frame, is_infrastructure, stall_frame
+from kdump_collector.triage_frames import compile_skip, first_guilty, hang_frame, is_infrastructure, stall_frame
 
 # Messages that start a report, searched anywhere in a line (a report header is often glued to other
 # output on a busy console). Alternatives of literals and bounded classes: the search is linear.
@@ -140,8 +140,9 @@ def kmsan(report, header):
 
 
 def kcsan(report, header):
-    # "BUG: KCSAN: data-race in foo / bar": the two racing functions are the name.
-    return Title('KCSAN: ' + header[len('BUG: KCSAN: '):], stackless=True)
+    # "BUG: KCSAN: data-race in foo / bar": the two racing functions are the location.
+    kind, _sep, where = header[len('BUG: '):].partition(' in ')
+    return Title(kind, where.strip() or None, stackless=True)
 
 
 KFENCE_RE = re.compile(r'BUG: KFENCE: ((?:use-after-free|out-of-bounds|invalid) (?:read|write)|invalid free'
