@@ -1,5 +1,5 @@
 # fleet.kdump: the commands a person (and CI) runs. See README.md.
-.PHONY: setup test unit lint lint-python docs build demo e2e molecule-config-only lab-down bench bench-sizing clean
+.PHONY: setup test unit lint lint-python docs build demo e2e molecule-config-only lab-down bench bench-sizing bench-triage clean
 
 setup:
 	scripts/setup.sh
@@ -46,9 +46,15 @@ lab-down:
 bench:
 	status=0; \
 	.venv/bin/python bench/collector_bench.py || status=1; \
+	.venv/bin/python bench/triage_bench.py || status=1; \
 	.venv/bin/python bench/lab_bench.py || status=1; \
 	PYTHONPATH=$(CURDIR)/.venv/collections .venv/bin/python bench/crashkernel_sizing.py --print || status=1; \
 	exit $$status
+
+# Crash triage against syzkaller's labelled reports (../shared/corpus/syzkaller-linux-reports beside the
+# repository; skipped when absent): titles, guilty frames, corruption, dedup, time per MB, each against its goal.
+bench-triage:
+	.venv/bin/python bench/triage_bench.py
 
 # Re-measure the crashkernel sizing by real crashes (1, 2 and 4 GiB guests; about an hour under TCG).
 bench-sizing:

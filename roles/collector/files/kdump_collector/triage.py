@@ -428,8 +428,8 @@ def analyse(text):
     rip = report.rip()
     result['rip'] = rip[0] if rip else None
     result['taint'] = taint_of(report)
-    if described.needs_frame and described.frame is None and report.end < len(report.lines):
-        # Another report cut in before this one's stack: read on through it.
+    if report.end < len(report.lines) and (described.corrupted or described.needs_frame and described.frame is None):
+        # Another report cut in before this one was complete: read on through it.
         report.end = len(report.lines)
         report.shown = None
         described = describe(report, report.lines[0])

@@ -202,10 +202,12 @@ def stall(kind):
 
 
 def rcu_stall(report, header):
-    # kernel/rcu/tree_stall.h: the stalled CPU's registers follow the timer interrupt that found it.
+    # kernel/rcu/tree_stall.h: the stalled CPU's registers follow the timer interrupt that found it;
+    # a CPU that detects its own stall prints them first (NMI backtrace of itself), then its trace.
     start = report.find(('apic_timer_interrupt', 'Exception stack', 'el1h_64_irq'), 1)
-    names = []
-    if start is not None:
+    if start is None:
+        names = report.rip_and_trace_names() if header.startswith('INFO: rcu_') and 'self-detected' in header else []
+    else:
         rip = report.rip(start)
         names = [rip[0]] + report.stack_names(rip[1] + 1) if rip else report.stack_names(start + 1)
     return dispatched('INFO: rcu detected stall', names, (r'apic_timer_interrupt', r'rcu'))
@@ -500,7 +502,8 @@ def panic(report, header):
     if reason.startswith("Couldn't open N_TTY ldisc"):
         return Title("kernel panic: Couldn't open N_TTY ldisc")
     for consequence in CONSEQUENCE_PANICS:
-        if reason.startswith(consequence):
+        # x86 oops_end: "Fatal exception"; arm64 die(): "Oops - BUG: Fatal exception in interrupt".
+        if consequence in reason:
             return Title('kernel panic: ' + consequence, corrupted=True)
     return Title('kernel panic: ' + reason)
 
