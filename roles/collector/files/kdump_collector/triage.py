@@ -384,6 +384,33 @@ def display_frames(report):
     return [name for name in names if base_name(name) not in DISPLAY_SKIP][:MAX_FRAMES]
 
 
+# Report families: a bounded name for every kind (a metrics label must not take values a host can invent,
+# and a crafted header can make any kind). First matching prefix wins.
+FAMILIES = (
+    ('KASAN', 'kasan'), ('KMSAN', 'kmsan'), ('KCSAN', 'kcsan'), ('KFENCE', 'kfence'), ('UBSAN', 'ubsan'),
+    ('possible deadlock', 'lockdep'), ('inconsistent lock state', 'lockdep'), ('WARNING: bad unlock', 'lockdep'),
+    ('BUG: bad unlock', 'lockdep'), ('WARNING: held lock', 'lockdep'), ('BUG: held lock', 'lockdep'),
+    ('WARNING: suspicious RCU', 'lockdep'), ('INFO: suspicious RCU', 'lockdep'), ('WARNING: locking bug', 'lockdep'),
+    ('WARNING: still has locks', 'lockdep'), ('BUG: still has locks', 'lockdep'), ('WARNING: nested lock', 'lockdep'),
+    ('WARNING: lock held', 'lockdep'), ('BUG: lock held', 'lockdep'), ('INFO: trying to register', 'lockdep'),
+    ('INFO: task', 'hung_task'), ('INFO: rcu detected stall', 'rcu_stall'), ('BUG: soft lockup', 'soft_lockup'),
+    ('BUG: hard lockup', 'hard_lockup'), ('memory leak', 'memory_leak'), ('kernel panic', 'panic'),
+    ('kernel stack overflow', 'panic'), ('WARNING', 'warning'), ('general protection fault', 'fault'),
+    ('BUG: unable to handle', 'fault'), ('divide error', 'fault'), ('invalid opcode', 'fault'),
+    ('stack segment fault', 'fault'), ('PANIC: double fault', 'fault'), ('Internal error', 'fault'),
+    ('Unhandled fault', 'fault'), ('Alignment trap', 'fault'), ('BUG', 'bug'), ('kernel BUG', 'bug'),
+)
+FAMILY_NAMES = tuple(sorted({name for _prefix, name in FAMILIES} | {'other'}))
+
+
+def family(kind):
+    """The bounded family of a kind (see FAMILIES), 'other' for kinds none names."""
+    for prefix, name in FAMILIES:
+        if kind.startswith(prefix):
+            return name
+    return 'other'
+
+
 def evidence(report):
     """Whether an unknown header is followed by what every kernel report prints (dump_stack's CPU
     line, a stack, the module list); without it the line is some program's output."""
