@@ -14,12 +14,13 @@ import re
 
 from kdump_collector import triage_lines
 from kdump_collector.triage_frames import base_name, canonical, parse_frame
-from kdump_collector.triage_kinds import HEADER_TOKENS, describe, header_kind
+from kdump_collector.triage_kinds import HEADER_PHRASES, HEADER_WORDS, OOPS_COUNTER, describe, header_kind
 
 MESSAGE_SCAN = 512          # characters of a message any rule looks at
 LINE_SCAN = triage_lines.PREFIX_SCAN + MESSAGE_SCAN
 REPORT_LINES = 400          # lines of one report (a KASAN report with three stacks is ~120)
 REPORT_SCAN = 3000          # raw lines walked to collect them (other contexts interleave)
+REPORT_CHUNK = 1024 * 1024  # bytes after the header those lines are taken from
 REPORT_BYTES = 4096         # report text kept for display and the console path
 EPISODE_GAP = 300.0         # seconds between reports that still belong to one crash
 MAX_ATTEMPTS = 8            # unknown headers without a report after them tried before giving up
@@ -63,19 +64,33 @@ class Line:
         return self.caller or ('console' if self.seconds else '')
 
 
+WORD_RES = tuple(re.compile(word) for word in HEADER_WORDS)
+
+
 def header_lines(text):
-    """Lines holding a report header, in order. Each header word is found with str.find and each
+    """Lines holding a report header, in order. Each header word is searched through the text once and each
     line it hits is split once, so a line repeating a word 50,000 times costs one line."""
     starts = {}
-    for token in HEADER_TOKENS:
-        pos = text.find(token)
+
+    def line_at(pos):
+        """Note the line around pos; where the search goes on (its end)."""
+        start = text.rfind('\n', 0, pos) + 1
+        end = text.find('\n', pos)
+        end = len(text) if end < 0 else end
+        starts.setdefault(start, end)
+        return end
+
+    for pattern in WORD_RES:
+        match = pattern.search(text)
+        while match:
+            match = pattern.search(text, line_at(match.start()))
+    for phrase in HEADER_PHRASES:
+        pos = text.find(phrase)
         while pos >= 0:
-            start = text.rfind('\n', 0, pos) + 1
-            end = text.find('\n', pos)
-            if end < 0:
-                end = len(text)
-            starts.setdefault(start, end)
-            pos = text.find(token, end)
+            pos = text.find(phrase, line_at(pos))
+    pos = text.find('#')
+    while pos >= 0:
+        pos = text.find('#', line_at(pos) if text.startswith(OOPS_COUNTER, pos - 1) else pos + 1)
     found = []
     for start in sorted(starts):
         line = Line(text, start, starts[start])
@@ -133,16 +148,13 @@ class Report:
         context = header.context()
         tail_after = TAIL_AFTER_KMSAN if 'BUG: KMSAN:' in header.message else TAIL_AFTER
         nmi = False
-        size = len(text)
-        pos = header.end + 1
-        for _scanned in range(REPORT_SCAN):
-            if pos > size or len(self.lines_all) >= REPORT_LINES:
+        start = header.end + 1
+        # One split of a bounded slice: at most REPORT_SCAN lines, each looked at in its first LINE_SCAN characters.
+        for raw in text[start:start + REPORT_CHUNK].split('\n', REPORT_SCAN)[:REPORT_SCAN]:
+            if len(self.lines_all) >= REPORT_LINES:
                 break
-            end = text.find('\n', pos)
-            if end < 0:
-                end = size
-            start, pos = pos, end + 1
-            seconds, caller, message = triage_lines.split(text[start:min(end, start + LINE_SCAN)])
+            line_start, start = start, start + len(raw) + 1
+            seconds, caller, message = triage_lines.split(raw[:LINE_SCAN])
             message = message[:MESSAGE_SCAN]
             if 'Sending NMI from CPU' in message:
                 # An NMI backtrace of all CPUs: the other CPUs' lines belong to this report.
@@ -162,7 +174,7 @@ class Report:
                 continue
             if self.end is None and (('FAULT_' in message or 'allocation failure:' in message)
                                      and any(other in message for other in OTHER_STACKS)
-                                     or not header.caller and start in headers and header_kind(message)[1]):
+                                     or not header.caller and line_start in headers and header_kind(message)[1]):
                 self.end = idx
             self.lines.append(message)
 
