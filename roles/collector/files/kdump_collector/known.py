@@ -16,6 +16,8 @@ import re
 
 MAX_ISSUES = 1000
 MAX_TEXT = 2000
+# Printable ASCII but space, '"', '<' and '>': nothing that could leave an HTML attribute or a terminal line.
+URL_RE = re.compile(r'https?://[!#-;=?-~]+')
 
 
 def parse(text):
@@ -36,8 +38,9 @@ def parse(text):
                              % (num, MAX_TEXT))
         if (values['title'] is None) == (values['pattern'] is None):
             raise ValueError('entry %d: give exactly one of title and pattern' % num)
-        if not re.match(r'https?://[^\s<>"]+\Z', values['url'] or ''):
-            raise ValueError('entry %d: url must be an http:// or https:// address without spaces' % num)
+        if not URL_RE.fullmatch(values['url'] or ''):
+            raise ValueError('entry %d: url must be an http:// or https:// address of printable ASCII without spaces, '
+                             'quotes or angle brackets' % num)
         if values['pattern'] is not None:
             try:
                 re.compile(values['pattern'])
