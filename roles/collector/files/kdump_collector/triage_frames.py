@@ -219,33 +219,42 @@ def first_guilty(names, extra=None):
 
 
 # Stalls (RCU stalls, soft lockups, stack overflows) stop a CPU anywhere in a loop, so the top frame
-# changes from one report of a bug to the next. What stays is the entry into the subsystem that loops:
-# the frame just above the first generic dispatcher (syscall entry, workqueue, softirq, timer, kthread,
-# file and socket operation dispatch) — for read/write/ioctl/connect the one naming the driver or
-# protocol (kernel/entry, kernel/workqueue.c, kernel/softirq.c, kernel/time/timer.c, fs/read_write.c,
-# fs/ioctl.c, net/socket.c, net/core/dev.c, mm/memory.c).
-STALL_ANCHOR_RE = re.compile('|'.join('(?:%s)' % pattern for pattern in (
-    r'process_one_work', r'do_syscall_', r'do_fast_syscall_', r'sysenter_dispatch', r'tracesys_phase2',
-    r'el0_svc_handler', r'invoke_syscall', r'ret_fast_syscall', r'netif_receive_skb', r'do_softirq',
-    r'call_timer_fn', r'_run_timers', r'run_timer_softirq', r'hrtimer_run', r'run_ksoftirqd', r'smpboot_thread_fn',
-    r'^kthread$', r'start_secondary', r'cpu_startup_entry', r'ret_from_fork', r'vfs_write', r'vfs_read',
-    r'vfs_iter_read', r'vfs_iter_write', r'do_iter_read', r'do_iter_write', r'call_read_iter', r'call_write_iter',
-    r'new_sync_read', r'new_sync_write', r'vfs_ioctl', r'ksys_ioctl', r'compat_ioctl', r'compat_sys_ioctl',
-    r'blkdev_driver_ioctl', r'blkdev_ioctl', r'do_iter_readv_writev', r'^call_mmap', r'mmap_region', r'do_mmap',
-    r'do_dentry_open', r'vfs_open', r'^sock_sendmsg', r'^sock_recvmsg', r'^sock_release', r'^__sock_release',
-    r'^setsockopt$', r'kernel_setsockopt', r'sock_common_setsockopt', r'^listen$', r'kernel_listen',
-    r'sk_common_release', r'^sock_mmap', r'^accept$', r'kernel_accept', r'^sock_do_ioctl', r'^sock_ioctl',
-    r'^compat_sock_ioctl', r'^nfnetlink_rcv_msg', r'^rtnetlink_rcv_msg', r'^netlink_dump',
-    r'^(?:sys_)?(?:socketpair|connect|ioctl)', r'__do_fault', r'do_page_fault', r'^page_fault$', r'__fput',
-    r'task_work_run', r'exit_to_usermode', r'smp_call_function', r'tasklet_action', r'tasklet_hi_action',
-)))
+# changes from one report of a bug to the next. What stays is the entry into the code that loops: the
+# frame just above the first generic dispatcher met from the top of the stack (for read, write, ioctl
+# or connect, the one naming the driver or protocol).
+STALL_DISPATCHERS = NameSet((
+    # Syscall entry of every architecture and era: arch/x86/entry (and 3.x/4.x sysenter_dispatch,
+    # tracesys_phase2), arch/arm64/kernel/syscall.c, arch/arm/kernel/entry-common.S.
+    'do_syscall_', 'do_fast_syscall_', 'sysenter_dispatch', 'tracesys_phase2', 'invoke_syscall', 'el0_svc_handler',
+    'ret_fast_syscall',
+    # Deferred work, interrupts and cross-CPU calls: kernel/workqueue.c, kernel/softirq.c,
+    # kernel/smpboot.c, kernel/time/timer.c and hrtimer.c, kernel/smp.c.
+    'process_one_work', 'do_softirq', 'run_ksoftirqd', 'smpboot_thread_fn', 'call_timer_fn', '_run_timers',
+    'run_timer_softirq', 'hrtimer_run', 'tasklet_action', 'tasklet_hi_action', 'smp_call_function',
+    # Threads and CPUs: kernel/kthread.c, arch/*/kernel/smpboot.c and process.c, kernel/sched/idle.c.
+    '^kthread$', 'ret_from_fork', 'start_secondary', 'cpu_startup_entry',
+    # File operations: fs/read_write.c, fs/ioctl.c, block/ioctl.c, mm/mmap.c, fs/open.c, fs/file_table.c,
+    # kernel/task_work.c and the return to user space (kernel/entry).
+    'vfs_write', 'vfs_read', 'vfs_iter_read', 'vfs_iter_write', 'do_iter_read', 'do_iter_write', 'call_read_iter',
+    'call_write_iter', 'new_sync_read', 'new_sync_write', 'do_iter_readv_writev', 'vfs_ioctl', 'ksys_ioctl',
+    'compat_ioctl', 'blkdev_ioctl', 'blkdev_driver_ioctl', '^call_mmap', 'mmap_region', 'do_mmap', 'do_dentry_open',
+    'vfs_open', '__fput', 'task_work_run', 'exit_to_usermode',
+    # Sockets and netlink: net/socket.c, net/core/sock.c, net/netlink/, net/netfilter/nfnetlink.c,
+    # net/core/rtnetlink.c, and packet receive (net/core/dev.c).
+    '^sock_sendmsg', '^sock_recvmsg', '^sock_release', '^__sock_release', '^sock_mmap', '^sock_do_ioctl', '^sock_ioctl',
+    '^compat_sock_ioctl', 'kernel_setsockopt', 'sock_common_setsockopt', 'kernel_listen', 'kernel_accept',
+    'sk_common_release', '^setsockopt$', '^listen$', '^accept$', r'^(?:sys_)?(?:socketpair|connect|ioctl)',
+    '^nfnetlink_rcv_msg', '^rtnetlink_rcv_msg', '^netlink_dump', 'netif_receive_skb',
+    # Page faults: mm/memory.c, arch/x86/mm/fault.c.
+    '__do_fault', 'do_page_fault', '^page_fault$',
+))
 
 
 def stall_frame(names):
     """The frame above the first dispatcher in names, or None."""
     previous = names[0] if names else None
     for name in names:
-        if STALL_ANCHOR_RE.search(canonical(name)):
+        if canonical(name) in STALL_DISPATCHERS:
             return 'smp_call_function' if 'smp_call_function' in name else previous
         previous = name
     return None

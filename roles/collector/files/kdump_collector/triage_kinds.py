@@ -33,17 +33,15 @@ HEADER_PHRASES = ('Kernel panic - not syncing', 'Unable to handle kernel', 'Unha
 OOPS_COUNTER = '[#'
 # Messages that contain a header word but report no bug: informational printks (kernel/locking/
 # lockdep.c, kernel/rcu/tree_stall.h, kernel/events/core.c, fs/ext4, fs/xfs, arch/x86/kernel/cpu/bugs.c,
-# drivers/video/fbdev, lib/debugobjects.c's own ODEBUG line), user-space faults of
-# arch/x86/kernel/traps.c (`traps: foo[1] general protection fault ip:.. error:0 in libc.so`), and
-# the sysrq help line (`sysrq: ... Trigger a crash(c) ...`) printed by an unknown key.
+# drivers/video/fbdev, lib/debugobjects.c's own ODEBUG line) and user-space faults of
+# arch/x86/kernel/traps.c (`traps: foo[1] general protection fault ip:.. error:0 in libc.so`).
 IGNORED_RE = re.compile(
     r'INFO: lockdep is turned off|INFO: Stall ended before state dump start|INFO: NMI handler'
     r'|INFO: recovery required on readonly filesystem|(?:handler|interrupt)[^\n]{0,80}took too long|_INFO:'
     r'|WARNING: [Tt]he mand mount option|WARNING: Unprivileged eBPF is enabled|WARNING: See https'
     r'|WARNING: kernel not compiled with|WARNING: fbcon: Driver|EXT4-fs[^:]{0,40}:|XFS \(\w{1,32}\): WARNING'
     r'|uses (?:deprecated v2 capabilities|wireless extensions)|WARNING: workqueue cpumask'
-    r'|general protection fault[^\n]{0,100} error:\d{1,10} in |ODEBUG:|WARNING: /etc/ssh/moduli'
-    r'|Trigger a crash\(')
+    r'|general protection fault[^\n]{0,100} error:\d{1,10} in |ODEBUG:|WARNING: /etc/ssh/moduli')
 # Headers that continue a report under way rather than start a new one: the oops line after `kernel
 # BUG at`, the panic closing a fatal report, arm64's `Internal error:` after its `Unable to handle
 # kernel`, a double fault while handling a fault, kmemleak's object lines.
