@@ -87,8 +87,8 @@ def test_titles(name):
     title, guilty, corrupted, kernel = EXPECTED[name]
     facts = triage.analyse(triage_text(name))
     assert set(facts) == KEYS
-    assert (facts['title'], facts['guilty_frame'], facts['corrupted'], facts['kernel']) == (title, guilty, corrupted,
-                                                                                           kernel)
+    got = (facts['title'], facts['guilty_frame'], facts['corrupted'], facts['kernel'])
+    assert got == (title, guilty, corrupted, kernel)
     assert facts['kind'] == (title.rsplit(' in ', 1)[0] if guilty else title)
     assert facts['signature'] == hashlib.sha256(title.encode()).hexdigest()[:16]
     if 'Trigger a crash' not in facts['reason']:
@@ -222,7 +222,7 @@ def test_signature_stable_across_hosts_and_builds(name):
 
 def test_signatures_differ_between_bugs():
     signatures = {triage.analyse(triage_text(name))['signature'] for name in EXPECTED}
-    assert len(signatures) == len({title for title, _, _, _ in EXPECTED.values()})
+    assert len(signatures) == len({expected[0] for expected in EXPECTED.values()})
 
 
 # --- every dmesg prefix ---------------------------------------------------------------------------------
