@@ -40,8 +40,8 @@ molecule-config-only:
 lab-down:
 	lab/fleetlab down
 
-# Collector ratios, then the lab's (P1 re-run cost, P4 crash downtime; about 20 min under TCG), then the
-# crashkernel sizing table recorded by `make bench-sizing`.
+# Collector ratios, crash triage on the labelled corpus (`make bench-triage`), then the lab's (P1 re-run cost,
+# P4 crash downtime; about 20 min under TCG), then the crashkernel sizing table recorded by `make bench-sizing`.
 # Every part runs and prints its figures; the exit status is non-zero when one missed a goal or failed.
 bench:
 	status=0; \
