@@ -13,14 +13,15 @@ import stat
 import sys
 import time
 
-from kdump_collector import INT64_MAX, PROG
-from kdump_collector.dmesg import DMESG_HEAD, DMESG_TAIL, analyse_dmesg, decode_dmesg
+from kdump_collector import INT64_MAX, PROG, known
+from kdump_collector.dmesg import DMESG_HEAD, DMESG_TAIL, decode_dmesg
 from kdump_collector.dumpfile import dump_format, flat_end_present
 from kdump_collector.fsutil import Refused, open_dir, open_regular, open_root, read_bounded
 from kdump_collector.names import (ENTRY_RE, INDEX_PENDING, NAME_RE, PROBE_STAMP, PRUNED_MARKER, TRUNC_SUFFIX,
                                    final_names, is_final_name, now_text, partial_names, stamp_time)
 from kdump_collector.store import ANALYSIS_VERSION, FINAL_STATES, ROW_FIELDS, check_storable, int64_or_none, open_db
 from kdump_collector.textout import safe
+from kdump_collector.triage import analyse
 
 TAG_MAP_BYTES = 1024 * 1024
 # prune writes a marker of about 150 bytes.
@@ -132,11 +133,16 @@ def read_marker(dir_fd, stamp, size):
     return {'dump_name': name, 'dump_bytes': size, 'dump_format': fmt}
 
 
+def empty_row():
+    """The row of a dump directory nothing is known about yet (every column, NOT NULL ones filled)."""
+    row = dict.fromkeys(ROW_FIELDS)
+    row.update({'state': 'incomplete', 'corrupted': 0, 'truncated': 0})
+    return row
+
+
 def analyse_entry(dir_fd, stamp, files):
     """State, dump and dmesg facts of one dump directory from its listing {name: (mode, size)}."""
-    row = {'state': 'incomplete', 'dump_name': None, 'dump_bytes': None, 'dump_format': None, 'dmesg_bytes': None,
-           'kernel': None, 'reason': None, 'rip': None, 'taint': None, 'frames': None, 'signature': None,
-           'truncated': 0, 'error': None}
+    row = empty_row()
     errors = []
     if stamp_time(stamp) is None:
         errors.append('invalid stamp %s' % stamp)
@@ -190,8 +196,9 @@ def analyse_entry(dir_fd, stamp, files):
             if not stat.S_ISREG(mode):
                 raise ValueError('%s is not a regular file, not read' % dmesg)
             data, skipped = read_bounded(dir_fd, dmesg, size, DMESG_HEAD, DMESG_TAIL)
-            facts = analyse_dmesg(decode_dmesg(data))
+            facts = analyse(decode_dmesg(data))
             facts['frames'] = json.dumps(facts['frames']) if facts['frames'] else None
+            facts['corrupted'] = int(facts['corrupted'])
             row.update(facts)
             if skipped:
                 errors.append('dmesg larger than %d bytes: only head and tail read' % (DMESG_HEAD + DMESG_TAIL))
@@ -217,8 +224,8 @@ def index_entry(parent_fd, name, stamp, old_print=None):
         check_storable(row)
     except Exception as exc:  # pylint: disable=broad-exception-caught
         # One hostile entry must never stop the index of the others.
-        row = {k: None for k in ROW_FIELDS}
-        row.update({'state': 'incomplete', 'truncated': 0, 'error': safe('unreadable: %s' % exc)})
+        row = empty_row()
+        row['error'] = safe('unreadable: %s' % exc)
     return row
 
 
@@ -257,6 +264,18 @@ def cmd_index(args):
     return 0
 
 
+def update_known_issues(conn, path):
+    """Keep the known issues of path in the index; a bad file changes nothing and stops no indexing."""
+    try:
+        with os.fdopen(open_regular(None, path, follow=True), encoding='utf-8') as handle:
+            issues = known.parse(handle.read(known.MAX_ISSUES * known.MAX_TEXT * 4))
+    except (OSError, Refused, ValueError, RecursionError) as exc:
+        sys.stderr.write(safe('%s: warning: --known-issues %s not applied, the known issues stay as they were: %s'
+                              % (PROG, path, exc)) + '\n')
+        return
+    known.replace(conn, issues)
+
+
 def write_row(conn, old, path, row, now):
     """Insert or update the row of path; 'new' or 'updated'."""
     values = [row[k] for k in ROW_FIELDS]
@@ -266,8 +285,9 @@ def write_row(conn, old, path, row, now):
                 ', '.join(ROW_FIELDS), ', '.join('?' * len(ROW_FIELDS))), [path] + values + [now, now])
             return 'new'
         except sqlite3.IntegrityError:
-            # Another index inserted it while this one had committed part of its pass.
-            pass
+            # Another index may have inserted it while this one had committed part of its pass.
+            if conn.execute('SELECT 1 FROM dumps WHERE path = ?', (path,)).fetchone() is None:
+                raise
     conn.execute('UPDATE dumps SET %s, indexed = ? WHERE path = ?' % ', '.join('%s = ?' % k for k in ROW_FIELDS),
                  values + [now, path])
     return 'updated'
@@ -278,12 +298,19 @@ def index_pass(args, tag_map, nfs_dirs):
     # Write lock first, so no other index inserts a path between this read and the first commit (after one, write_row
     # copes with a path inserted meanwhile).
     conn.execute('BEGIN IMMEDIATE')
-    if conn.execute('PRAGMA user_version').fetchone()[0] < ANALYSIS_VERSION:
-        # Written before the end-marker check: a flattened dump called complete may be cut short. Forgetting its
-        # directory time and fingerprint makes this pass analyse it again, once.
+    version = conn.execute('PRAGMA user_version').fetchone()[0]
+    # Forgetting a row's directory time and fingerprint makes this pass analyse it again, once.
+    if version < 1:
+        # Written before the end-marker check: a flattened dump called complete may be cut short.
         conn.execute("UPDATE dumps SET dir_mtime_ns = NULL, fingerprint = NULL "
                      "WHERE state = 'complete' AND dump_format = 'makedumpfile-flattened'")
+    if version < 2:
+        # Written before crash triage: every dmesg is read again for its title and new signature.
+        conn.execute('UPDATE dumps SET dir_mtime_ns = NULL, fingerprint = NULL WHERE dmesg_bytes IS NOT NULL')
+    if version < ANALYSIS_VERSION:
         conn.execute('PRAGMA user_version = %d' % ANALYSIS_VERSION)
+    if args.known_issues:
+        update_known_issues(conn, args.known_issues)
     # Plain tuples, no fingerprints: this load is most of an incremental pass over a big tree.
     known = {r[0]: r[1:] for r in conn.execute('SELECT path, id, state, dir_mtime_ns, dump_name FROM dumps').fetchall()}
     warnings = []
