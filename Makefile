@@ -1,5 +1,5 @@
 # fleet.kdump: the commands a person (and CI) runs. See README.md.
-.PHONY: setup test unit lint docs build demo e2e molecule-config-only lab-down bench bench-sizing clean
+.PHONY: setup test unit fuzz lint docs build demo e2e molecule-config-only lab-down bench bench-sizing bench-crashkernel-semantics clean
 
 setup:
 	scripts/setup.sh
@@ -37,18 +37,24 @@ lab-down:
 	lab/fleetlab down
 
 # Collector ratios, then the lab's (P1 re-run cost, P4 crash downtime; about 20 min under TCG), then the
-# crashkernel sizing table recorded by `make bench-sizing`.
+# crashkernel sizing table recorded by `make bench-sizing` and the semantics table of `make bench-crashkernel-semantics`.
 # Every part runs and prints its figures; the exit status is non-zero when one missed a goal or failed.
 bench:
 	status=0; \
 	.venv/bin/python bench/collector_bench.py || status=1; \
 	.venv/bin/python bench/lab_bench.py || status=1; \
 	PYTHONPATH=$(CURDIR)/.venv/collections .venv/bin/python bench/crashkernel_sizing.py --print || status=1; \
+	PYTHONPATH=$(CURDIR)/.venv/collections .venv/bin/python bench/crashkernel_semantics.py --print || status=1; \
 	exit $$status
 
 # Re-measure the crashkernel sizing by real crashes (1, 2 and 4 GiB guests; about an hour under TCG).
 bench-sizing:
 	PYTHONPATH=$(CURDIR)/.venv/collections .venv/bin/python bench/crashkernel_sizing.py
+
+# Re-measure crashkernel= semantics by release: a Debian 12 (6.1) and a Debian 13 (6.12) guest of 4 GiB boot every
+# command line of the table in docs/crashkernel.md (about an hour under TCG); writes bench/results/crashkernel-semantics.json.
+bench-crashkernel-semantics:
+	PYTHONPATH=$(CURDIR)/.venv/collections .venv/bin/python bench/crashkernel_semantics.py
 
 clean:
 	rm -rf build tests/output
