@@ -10,6 +10,10 @@ test:
 unit:
 	.venv/bin/pytest -q
 
+# The unit tests with the long property-based budget (tests/unit/hypothesis_budget.py; `make test` runs the short one).
+fuzz:
+	HYPOTHESIS_PROFILE=fuzz .venv/bin/pytest -q tests/unit
+
 lint:
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.venv/collections .venv/bin/ansible-lint
 

@@ -170,12 +170,14 @@ def predict(cmdline, ram, rules, ram_ranges=None):
         return _nothing('no free block of %s in RAM for the crash kernel' % format_size(size))
     low = 0
     if above:
-        # Above 4 GiB a low region goes with it: 6.7+ takes the default for a plain value and the ,low value
-        # (checked above) for ,high; older kernels take a valid ,low value for both, else the default.
-        low = _swiotlb_low_default(cmdline)
+        # Above 4 GiB a low region goes with it. 6.7+: the ,low value (checked above, default when absent) for ,high,
+        # the default for a plain value that fell back above 4 GiB, none for a plain value placed there by @offset.
+        # Before: a valid ,low value, else the default, whatever placed the region there.
         given = _low(cmdline, ram, rules)[0]
-        if given is not None and (high or not rules.generic):
-            low = given
+        if rules.generic and not high:
+            low = 0 if offset else _swiotlb_low_default(cmdline)
+        else:
+            low = _swiotlb_low_default(cmdline) if given is None else given
         if low and ram_ranges is not None and not _fits(low, 0, SZ_4G, ram_ranges):
             return _nothing('no free block of %s below 4 GiB for the low crash kernel region' % format_size(low))
     return Prediction(size + (low if rules.counts_low else 0), size, low, 'high' if high else 'plain', None)

@@ -10,8 +10,9 @@
 Every path is walked one component at a time from a descriptor of the root (no component is looked up by
 its full name, so a link swapped in between two steps is still seen). A symbolic link is followed only while
 its target stays inside the root: a relative target from the directory holding the link, an absolute one as
-a host path that must start with the root. `..` never climbs above the root. Only regular files are read,
-opened without following a last link and without blocking, so a FIFO or a device never hangs a read.
+a host path that must start with the root. `..` never climbs above the root (not even to come back into it).
+Only regular files are read, opened without following a last link and without blocking, so a FIFO or a
+device never hangs a read.
 """
 
 from __future__ import annotations

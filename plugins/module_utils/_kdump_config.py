@@ -223,19 +223,22 @@ class ConfigText(object):
         return changed
 
     def _insert(self, inserts):
+        """Put the new lines after their template comments (index) or at the end (None)."""
         entries = []
-        for index, entry in enumerate(self.entries):
-            entries.append(entry)
-            entries.extend(inserts.get(index, []))
-        if None in inserts:
-            last = next((entry for entry in reversed(self.entries) if entry.text), None)
+        for index, entry in enumerate(self.entries + [None]):
+            if entry is not None:
+                entries.append(entry)
+            added = inserts.get(index if entry is not None else None)
+            if not added:
+                continue
+            last = next((old for old in reversed(entries) if old.text), None)
             if last is not None and not last.text.endswith('\n'):
-                if self.script.trailing_backslash:
+                if entry is None and self.script.trailing_backslash:
                     raise ConfigError('line %d ends with a backslash and no newline: a line added after it would continue it; '
                                       'end the file with a newline' % last.line)
                 # The last line has no newline: it gets one (an entry of its own, so that the base text keeps it too).
                 entries.append(Entry(None, '\n'))
-            entries.extend(inserts[None])
+            entries.extend(added)
         self.entries = entries
 
     def masked_text(self):
@@ -392,7 +395,8 @@ class KdumpConfig(object):
                              % (self.path, ' and '.join(name for name, dummy in shells) or 'no shell'))
         if not shells:
             shells = [('sh', self.module.get_bin_path('sh', required=True))]
-        proof = Proof(lambda args, cwd: self.module.run_command(args, cwd=cwd, encoding=None),
+        # expand_user_and_vars=False: run_command would otherwise expand the $NAME of the scripts itself.
+        proof = Proof(lambda args, cwd: self.module.run_command(args, cwd=cwd, encoding=None, expand_user_and_vars=False),
                       shells, self.module.get_bin_path('env', required=True), self.module.get_bin_path('timeout'),
                       self.module.tmpdir)
         try:

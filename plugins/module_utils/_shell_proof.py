@@ -63,9 +63,9 @@ class Proof(object):
         if script.error:
             raise ProofError('the new content cannot be read as sh: %s' % script.error)
         if script.hazards:
-            hazard = script.hazards[0]
-            raise ProofError('line %d %s when the file is sourced: only assignments, comments and compound commands of them '
-                             'can be proved harmless' % (hazard.line, hazard.what))
+            found = '; '.join('line %d %s' % hazard for hazard in sorted(set(script.hazards))[:5])
+            raise ProofError('%s, when the file is sourced; only assignments, comments and compound commands of them '
+                             'can be proved harmless' % found)
         known = set(assignment.name for assignment in script.assignments) | set(changes)
         directory = tempfile.mkdtemp(prefix='kdump_config-proof-', dir=self.tmpdir)
         try:

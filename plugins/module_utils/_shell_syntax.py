@@ -464,6 +464,8 @@ class _Parser(object):
             self._kind(command, 'compound')
             self._nested(self._subshell)
             self._redirections(command)
+        elif self._is(token, 'then', 'else', 'elif', 'fi', 'do', 'done', 'esac', '}'):
+            self._error('unexpected %s' % token[1].raw, token[1].start)
         elif token[0] in ('word', 'io') or (token[0] == 'op' and token[1] in _REDIRECTIONS):
             self._simple(command)
         else:
@@ -533,6 +535,8 @@ class _Parser(object):
         self._expect('in')
         self._linebreak()
         while not self._is(self.peek(), 'esac'):
+            if self.peek()[0] == 'eof':
+                self._error('esac expected')
             if self.peek()[:2] == ('op', '('):
                 self.next()
             while True:
