@@ -138,7 +138,7 @@ def find_entry(menu, spec):
 
 def release_of(kernel):
     """The release of a kernel image path ('/boot/vmlinuz-6.1.0-50-amd64' -> '6.1.0-50-amd64'), or None."""
-    match = _RELEASE.match((kernel or '').rsplit('/', 1)[-1])
+    match = _RELEASE.fullmatch((kernel or '').rsplit('/', 1)[-1])
     return match.group(1) if match else None
 
 
