@@ -223,7 +223,7 @@ def main():
             backup=dict(type='bool', default=False),
             reload=dict(type='bool', default=False),
             root=dict(type='path', default='/'),
-            allow_environment_keys=dict(type='list', elements='str', default=[]),
+            allow_environment_keys=dict(type='list', elements='str', default=[], no_log=False),
         ),
         supports_check_mode=True,
     )

@@ -33,18 +33,18 @@ else
    set default="%s"
 fi
 menuentry 'Debian GNU/Linux' --class debian --class gnu-linux $menuentry_id_option 'gnulinux-simple-1234' {
-	linux	/boot/vmlinuz-6.12.48+deb13-amd64 root=UUID=1234 ro quiet crashkernel=512M-:192M
+    linux    /boot/vmlinuz-6.12.48+deb13-amd64 root=UUID=1234 ro quiet crashkernel=512M-:192M
 }
 submenu 'Advanced options for Debian GNU/Linux' $menuentry_id_option 'gnulinux-advanced-1234' {
-	menuentry 'Debian GNU/Linux, with Linux 6.12.48+deb13-amd64' --class debian $menuentry_id_option 'gnulinux-6.12.48+deb13-amd64-advanced-1234' {
-		linux	/boot/vmlinuz-6.12.48+deb13-amd64 root=UUID=1234 ro quiet crashkernel=512M-:192M
-	}
-	menuentry 'Debian GNU/Linux, with Linux 6.1.0-50-amd64' --class debian $menuentry_id_option 'gnulinux-6.1.0-50-amd64-advanced-1234' {
-		linux	/boot/vmlinuz-6.1.0-50-amd64 root=UUID=1234 ro quiet crashkernel=384M-:128M
-	}
-	menuentry "Debian \"quoted\" title" {
-		linux	/vmlinuz-5.10.0-33-amd64 root=/dev/sda1
-	}
+    menuentry 'Debian GNU/Linux, with Linux 6.12.48+deb13-amd64' --class debian $menuentry_id_option 'gnulinux-6.12.48+deb13-amd64-advanced-1234' {
+        linux    /boot/vmlinuz-6.12.48+deb13-amd64 root=UUID=1234 ro quiet crashkernel=512M-:192M
+    }
+    menuentry 'Debian GNU/Linux, with Linux 6.1.0-50-amd64' --class debian $menuentry_id_option 'gnulinux-6.1.0-50-amd64-advanced-1234' {
+        linux    /boot/vmlinuz-6.1.0-50-amd64 root=UUID=1234 ro quiet crashkernel=384M-:128M
+    }
+    menuentry "Debian \"quoted\" title" {
+        linux    /vmlinuz-5.10.0-33-amd64 root=/dev/sda1
+    }
 }
 """
 

@@ -60,8 +60,10 @@ def kdump_tools(mocker, root):
         return 0, SHOW_READY if loaded else SHOW_NOT_READY, ''
 
     real_get_bin_path = AnsibleModule.get_bin_path
-    mocker.patch.object(AnsibleModule, 'get_bin_path',
-                        lambda self, name, *args, **kwargs: '/usr/sbin/kdump-config' if name == 'kdump-config' else real_get_bin_path(self, name, *args, **kwargs))
+    def get_bin_path(self, name, *args, **kwargs):
+        return '/usr/sbin/kdump-config' if name == 'kdump-config' else real_get_bin_path(self, name, *args, **kwargs)
+
+    mocker.patch.object(AnsibleModule, 'get_bin_path', get_bin_path)
     mocker.patch.object(AnsibleModule, 'run_command', run_command)
     return calls
 
