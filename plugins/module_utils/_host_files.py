@@ -98,7 +98,7 @@ class _Walk(object):
         return _components(target[len(self.top):] if self.top != '/' else target)
 
     def _walk(self, parts):
-        """Follow `parts` from the root; returns (last name or '' for the root itself, its lstat or None when missing)."""
+        """Follow `parts` from the root; returns (last name or '' for the root itself, its stat or None when missing)."""
         links = 0
         while parts:
             part = parts.pop(0)
@@ -134,7 +134,7 @@ def real_path(root, path):
         return walk.real_path, walk.stat is not None
 
 
-def lstat(root, path):
+def stat_of(root, path):
     """The stat of what `path` resolves to under `root` (links followed inside it), or None when it does not exist."""
     try:
         with _Walk(root, path) as walk:
@@ -200,32 +200,27 @@ class HostFiles(object):
         self.root = root or '/'
         self.refused = []
 
-    def _refuse(self, exc):
-        message = 'not read: %s' % exc
-        if message not in self.refused:
-            self.refused.append(message)
-
-    def read_bytes(self, path):
+    def _read(self, function, path):
+        """function(root, path), with None for a missing, unreadable or refused path (a refusal is kept)."""
         try:
-            return read_bytes(self.root, path)
+            return function(self.root, path)
         except (OutsideRoot, NotRegular) as exc:
-            self._refuse(exc)
+            message = 'not read: %s' % exc
+            if message not in self.refused:
+                self.refused.append(message)
         except (IOError, OSError):
             pass
         return None
+
+    def read_bytes(self, path):
+        return self._read(read_bytes, path)
 
     def read_text(self, path):
         data = self.read_bytes(path)
         return data.decode('utf-8', 'replace') if data is not None else None
 
     def stat(self, path):
-        try:
-            return lstat(self.root, path)
-        except OutsideRoot as exc:
-            self._refuse(exc)
-        except (IOError, OSError):
-            pass
-        return None
+        return self._read(stat_of, path)
 
     def is_file(self, path):
         info = self.stat(path)
@@ -236,13 +231,7 @@ class HostFiles(object):
         return info is not None and stat.S_ISDIR(info.st_mode)
 
     def list_dir(self, path):
-        try:
-            return list_dir(self.root, path)
-        except OutsideRoot as exc:
-            self._refuse(exc)
-        except (IOError, OSError):
-            pass
-        return None
+        return self._read(list_dir, path)
 
 
 def host_files(root):

@@ -60,6 +60,7 @@ def kdump_tools(mocker, root):
         return 0, SHOW_READY if loaded else SHOW_NOT_READY, ''
 
     real_get_bin_path = AnsibleModule.get_bin_path
+
     def get_bin_path(self, name, *args, **kwargs):
         return '/usr/sbin/kdump-config' if name == 'kdump-config' else real_get_bin_path(self, name, *args, **kwargs)
 
