@@ -118,8 +118,8 @@ def print_table(data):
     print('| command line | RAM | %s |' % ' | '.join('%s predicted | measured' % dist for dist in sorted(data['runs'])))
     print('|---|---|%s' % ('---|---|' * len(data['runs'])))
     by_words = {}
-    for dist, rows in sorted(data['runs'].items()):
-        for row in rows:
+    for dist in sorted(data['runs']):
+        for row in data['runs'][dist]:
             by_words.setdefault(row['words'], []).append(row)
     for words, rows in by_words.items():
         cells = []

@@ -127,6 +127,18 @@ def word_value(word, lookup=None):
     return scan_word(word.raw, word.raw.index('=') + 1, lookup)[0]
 
 
+def _command_values(command, values):
+    """NAME -> value of one command of assignments; a later assignment sees the earlier ones, as in the shell."""
+    assigned = {}
+
+    def scoped(name):
+        return assigned[name] if name in assigned else values.get(name, '')
+
+    for assignment in command.assignments:
+        assigned[assignment.name] = word_value(assignment.word, scoped)
+    return assigned
+
+
 def parse_shell_assignments(text, variables=None, source='file'):
     """Emulate sourcing `text` as far as plain top-level assignments go, without running anything.
 
@@ -148,17 +160,10 @@ def parse_shell_assignments(text, variables=None, source='file'):
         if not command.plain or command.kind not in ('assign', 'export'):
             warn(command.line, 'not a plain assignment')
             continue
-        assigned = {}
-
-        def scoped(name):
-            return assigned[name] if name in assigned else values.get(name, '')
         try:
-            for assignment in command.assignments:
-                assigned[assignment.name] = word_value(assignment.word, scoped)
+            values.update(_command_values(command, values))
         except Unsupported as exc:
             warn(command.line, str(exc))
-            continue
-        values.update(assigned)
     if script.error:
         warn(script.error.line, '%s; the rest of the file is not read' % script.error.args[0].split(': ', 1)[1])
     return values, warnings

@@ -23,6 +23,7 @@ from ansible_collections.fleet.kdump.plugins.module_utils._kdump_config import C
 from ansible_collections.fleet.kdump.plugins.module_utils._shell_proof import Proof
 
 SHELLS = [('dash', '/bin/dash'), ('bash', '/bin/bash')]
+SHELL_PATHS = [path for name, path in SHELLS]
 KEYS = ['K0', 'K1', 'K2', 'K3', 'USE_KDUMP_X']
 
 # Printable text (what the module accepts for a free key), rich in shell metacharacters.
@@ -115,7 +116,7 @@ def files(draw):
     parts = draw(st.lists(blocks(), max_size=8))
     text = ''.join(part[0] for part in parts)
     where = {}
-    for dummy, keys in parts:
+    for keys in (part[1] for part in parts):
         for key, editable in keys.items():
             where[key] = where.get(key, True) and editable
     if text and draw(st.booleans()):
@@ -145,7 +146,7 @@ def test_round_trip_of_any_value(tmp_path_factory, settings):
     changed = config.apply(desired)
     PROOF.prove(config.text(), config.base_text(), dict((key, desired[key]) for key in changed),
                 dict((key, value) for key, value in config.effective().items() if isinstance(value, str)))
-    for dummy, shell in SHELLS:
+    for shell in SHELL_PATHS:
         sourced = source(tmp_path, config.text(), shell)
         assert dict((key, sourced.get(key)) for key in desired) == desired
     again = ConfigText(config.text())
@@ -173,7 +174,7 @@ def test_existing_files_of_random_constructs(tmp_path_factory, existing, setting
     changes = dict((key, desired[key]) for key in changed)
     PROOF.prove(config.text(), config.base_text(), changes,
                 dict((key, value) for key, value in config.effective().items() if isinstance(value, str)))
-    for dummy, shell in SHELLS:
+    for shell in SHELL_PATHS:
         before = source(tmp_path, text, shell)
         after = source(tmp_path, config.text(), shell)
         before.pop('_', None)
