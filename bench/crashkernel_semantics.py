@@ -114,27 +114,33 @@ def agrees(row):
     return row['expected_bytes'] is not None and row['expected_bytes'] == row['kexec_crash_size'] == row['configured_expected_bytes']
 
 
+DISTS = {'bookworm': 'Debian 12', 'trixie': 'Debian 13'}
+
+
 def print_table(data):
-    print('| command line | RAM | %s |' % ' | '.join('%s predicted | measured' % dist for dist in sorted(data['runs'])))
-    print('|---|---|%s' % ('---|---|' * len(data['runs'])))
+    runs = data['runs']
+    kernels = dict((dist, rows[0]['kernel_release']) for dist, rows in runs.items())
+    print('| command line (4 GiB guest) | what it shows | %s |' % ' | '.join('%s %s: predicted | measured' % (DISTS[dist], kernels[dist])
+                                                                          for dist in sorted(runs)))
+    print('|---|---|%s' % ('---|---|' * len(runs)))
     by_words = {}
-    for dist in sorted(data['runs']):
-        for row in data['runs'][dist]:
+    for dist in sorted(runs):
+        for row in runs[dist]:
             by_words.setdefault(row['words'], []).append(row)
     for words, rows in by_words.items():
-        cells = []
-        for row in rows:
-            mark = '' if agrees(row) else ' **differs**'
-            cells.append('%s | %s%s' % (_mib(row['expected_bytes']), _mib(row['kexec_crash_size']), mark))
-        print('| `%s` | %s | %s |' % (words, _mib(rows[0]['ram_bytes']), ' | '.join(cells)))
-    for dist, rows in sorted(data['runs'].items()):
-        print('%s: kernel %s, %d/%d rows agree' % (dist, rows[0]['kernel_release'], sum(agrees(row) for row in rows), len(rows)))
+        cells = ['%s | %s%s' % (_mib(row['expected_bytes']), _mib(row['kexec_crash_size']), '' if agrees(row) else ' **differs**')
+                 for row in rows]
+        print('| `%s` | %s | %s |' % (words, rows[0]['what'], ' | '.join(cells)))
+    for dist in sorted(runs):
+        rows = runs[dist]
+        print('\n%s (%s): RAM %.1f MiB (System RAM of /proc/iomem), %d/%d rows agree' % (
+            DISTS[dist], kernels[dist], rows[0]['ram_bytes'] / MIB, sum(agrees(row) for row in rows), len(rows)))
 
 
 def _mib(size):
     if size is None:
         return '-'
-    return '%gM' % (size / MIB) if size % (MIB // 2) == 0 else str(size)
+    return '0' if not size else '%dM' % (size // MIB) if size % MIB == 0 else str(size)
 
 
 def main(argv=None):
