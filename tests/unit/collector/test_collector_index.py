@@ -10,10 +10,12 @@ import gzip
 import json
 import lzma
 import os
-import re
+import sqlite3
 
 import pytest
 
+from kdump_collector import cli, dumpfile, fsutil, names, store, triage
+from kdump_collector import index as index_module
 from collector_helpers import ELF, FLAT, FLAT_HEADER, KDUMP, fixture_text, flat, make_entry, run
 
 
@@ -23,90 +25,85 @@ def index(root, db, *extra):
     return result
 
 
-def rows(db, kc):
-    conn = kc.open_db(db)
+def rows(db):
+    conn = store.open_db(db)
     return {r['path']: dict(r) for r in conn.execute('SELECT * FROM dumps')}
 
 
-EXPECTED = {
-    'dmesg-sysrq-6.1.txt': ('6.1.0-27-amd64', 'sysrq: Trigger a crash', None, '',
-                            ['sysrq_handle_crash', '__handle_sysrq.cold', 'write_sysrq_trigger', 'proc_reg_write', 'vfs_write',
-                             'ksys_write', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe']),
-    'dmesg-null-module.txt': ('6.1.0-18-amd64', 'BUG: kernel NULL pointer dereference, address: 0000000000000010',
-                              'fleetdrv_ioctl', 'OE', ['__x64_sys_ioctl', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe']),
-    'dmesg-hung-task.txt': ('6.1.0-27-amd64', 'Kernel panic - not syncing: hung_task: blocked tasks', None, '',
-                            ['rpc_wait_bit_killable', '__wait_on_bit', 'out_of_line_wait_on_bit', 'nfs4_proc_getattr',
-                             '__nfs_revalidate_inode', 'nfs_getattr', 'vfs_statx', '__do_sys_newfstatat']),
-    'dmesg-soft-lockup.txt': ('6.1.0-25-amd64', 'watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [kworker/1:2:1411]',
-                              'native_queued_spin_lock_slowpath', 'O',
-                              ['_raw_spin_lock', 'spinner_work_fn', 'process_one_work', 'worker_thread', 'kthread', 'ret_from_fork']),
-}
+def test_index_rows_carry_the_triage(tmp_path):
+    """Each dump's row holds what triage says of its dmesg, by the pinned names."""
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    paths = {}
+    for num, name in enumerate(('dmesg-sysrq-6.1.txt', 'dmesg-null-module.txt', 'dmesg-hung-task.txt',
+                                'dmesg-soft-lockup.txt')):
+        paths[name] = make_entry(os.path.join(root, 'h%d' % num), 'h%d' % num, '20261126120%d' % num, fixture_text(name), FLAT)
+    index(root, db)
+    got = rows(db)
+    for name, path in paths.items():
+        facts = triage.analyse(fixture_text(name))
+        row = got[path]
+        for key in ('kernel', 'reason', 'rip', 'taint', 'title', 'kind', 'guilty_frame', 'signature', 'report'):
+            assert row[key] == facts[key], (name, key)
+        assert json.loads(row['frames']) == facts['frames'] and row['corrupted'] == 0
+    assert got[paths['dmesg-sysrq-6.1.txt']]['title'] == 'kernel panic: sysrq triggered crash'
 
 
-@pytest.mark.parametrize('name', sorted(EXPECTED))
-def test_analyse_fixtures(kc, name):
-    facts = kc.analyse_dmesg(fixture_text(name))
-    assert (facts['kernel'], facts['reason'], facts['rip'], facts['taint'], facts['frames']) == EXPECTED[name]
-    assert re.match(r'[0-9a-f]{12}\Z', facts['signature'])
+def test_index_of_a_version_1_index_adds_triage_once(tmp_path):
+    """An index written before triage (no title columns, user_version 1) gets the columns and every dmesg read again."""
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    entry = make_entry(os.path.join(root, 'h'), 'h', '202611261216', fixture_text('dmesg-null-module.txt'), FLAT)
+    bare = make_entry(os.path.join(root, 'h'), 'h', '202611261217', None, FLAT)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.executescript(OLD_SCHEMA)
+        for path, stamp, dmesg_bytes in ((entry, '202611261216', 100), (bare, '202611261217', None)):
+            conn.execute("INSERT INTO dumps (path, host, tag, stamp, state, dmesg_bytes, reason, signature, dir_mtime_ns, "
+                         "fingerprint) VALUES (?, 'h', 'h', ?, 'complete', ?, 'old reason', 'abcdef012345', ?, 'x')",
+                         (path, stamp, dmesg_bytes, os.stat(path).st_mtime_ns))
+        conn.execute('PRAGMA user_version = 1')
+    conn.close()
+    assert b'0 new, 1 updated, 1 unchanged' in index(root, db).stdout
+    row = rows(db)[entry]
+    assert (row['title'], row['kind'], row['guilty_frame'], row['corrupted']) == (
+        'BUG: unable to handle kernel NULL pointer dereference in fleetdrv_ioctl',
+        'BUG: unable to handle kernel NULL pointer dereference', 'fleetdrv_ioctl', 0)
+    assert row['signature'] == triage.signature(row['title']) and row['reason'].startswith('BUG: kernel NULL pointer')
+    assert store.open_db(db).execute('PRAGMA user_version').fetchone()[0] == store.ANALYSIS_VERSION == 2
+    assert b'0 new, 0 updated, 2 unchanged' in index(root, db).stdout
 
 
-def test_signatures_differ_between_bugs(kc):
-    sigs = {kc.analyse_dmesg(fixture_text(name))['signature'] for name in EXPECTED}
-    assert len(sigs) == len(EXPECTED)
+# The dumps table as the first release wrote it.
+OLD_SCHEMA = """
+CREATE TABLE dumps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE, host TEXT, tag TEXT, stamp TEXT, time TEXT,
+    state TEXT NOT NULL, dump_name TEXT, dump_bytes INTEGER, dump_format TEXT, dmesg_bytes INTEGER, kernel TEXT,
+    reason TEXT, rip TEXT, taint TEXT, frames TEXT, signature TEXT, truncated INTEGER NOT NULL DEFAULT 0, error TEXT,
+    dir_mtime_ns INTEGER, fingerprint TEXT, first_seen TEXT, indexed TEXT);
+"""
 
 
-def other_build(text, kernel_from, kernel_to):
-    """The same crash on another host and kernel build: new release, timestamps, PIDs, addresses and offsets."""
-    text = text.replace(kernel_from, kernel_to)
-    text = re.sub(r'\[\s*(\d+)\.(\d+)\]', lambda m: '[%5d.%s]' % (int(m.group(1)) + 777, m.group(2)), text)
-    text = re.sub(r'\+0x[0-9a-f]+/0x[0-9a-f]+', '+0x1f/0x2a0', text)
-    text = re.sub(r'PID: \d+', 'PID: 4242', text)
-    text = re.sub(r'address: [0-9a-f]+', 'address: 0000000000000028', text)
-    text = re.sub(r'\[kworker/1:2:1411\]', '[kworker/3:0:977]', text)
-    return re.sub(r'CPU#1', 'CPU#3', text)
-
-
-@pytest.mark.parametrize('name', sorted(EXPECTED))
-def test_signature_stable_across_hosts_and_builds(kc, name):
-    text = fixture_text(name)
-    kernel = EXPECTED[name][0]
-    moved = other_build(text, kernel, '6.1.0-31-amd64')
-    first, second = kc.analyse_dmesg(text), kc.analyse_dmesg(moved)
-    assert second['kernel'] == '6.1.0-31-amd64'
-    assert first['signature'] == second['signature']
-
-
-def test_old_style_sysrq_oops_and_kernel_from_cpu_line(kc):
-    text = '\n'.join([
-        '[  100.000000] sysrq: SysRq : Trigger a crash',
-        '[  100.000100] BUG: unable to handle kernel NULL pointer dereference at           (null)',
-        '[  100.000200] IP: [<ffffffff8141e156>] sysrq_handle_crash+0x16/0x20',
-        '[  100.000300] Oops: 0002 [#1] SMP',
-        '[  100.000400] CPU: 0 PID: 1 Comm: bash Tainted: P           O    4.19.0-6-amd64 #1 Debian 4.19.67-2',
-        '[  100.000500] RIP: 0010:[<ffffffff8141e156>] sysrq_handle_crash+0x16/0x20',
-        '[  100.000600] Call Trace:',
-        '[  100.000700]  [<ffffffff8141e8a4>] __handle_sysrq+0x94/0x150',
-        '[  100.000800]  [<ffffffff8141ed0b>] write_sysrq_trigger+0x2b/0x30',
-        '[  100.000900]  [<ffffffff81250a6d>] ? proc_reg_write+0x3d/0x60',
-        '[  100.001000]  [<ffffffff811e6ad7>] vfs_write+0xb7/0x1f0',
-    ])
-    facts = kc.analyse_dmesg(text)
-    assert facts['kernel'] == '4.19.0-6-amd64'
-    assert facts['reason'] == 'sysrq: SysRq : Trigger a crash'
-    assert facts['rip'] == 'sysrq_handle_crash'
-    assert facts['taint'] == 'PO'
-    assert facts['frames'] == ['__handle_sysrq', 'write_sysrq_trigger', 'vfs_write']
-
-
-def test_earlier_unrelated_warning_is_not_the_reason(kc):
-    text = ('[   10.000000] WARNING: CPU: 0 PID: 1 at drivers/foo.c:12 foo_probe+0x1/0x2\n'
-            + fixture_text('dmesg-hung-task.txt'))
-    assert kc.analyse_dmesg(text)['reason'] == 'Kernel panic - not syncing: hung_task: blocked tasks'
-
-
-def test_no_crash_in_dmesg(kc):
-    facts = kc.analyse_dmesg('[    0.000000] Linux version 6.1.0-27-amd64 (x) #1\n[    1.0] all fine\n')
-    assert facts['kernel'] == '6.1.0-27-amd64' and facts['reason'] is None and facts['signature'] is None
+def test_known_issues_kept_in_the_index(tmp_path):
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    make_entry(os.path.join(root, 'h'), 'h', '202611261216', fixture_text('dmesg-sysrq-6.1.txt'), FLAT)
+    issues = tmp_path / 'known.json'
+    issues.write_text(json.dumps([{'title': 'kernel panic: sysrq triggered crash', 'url': 'https://bugs.example/1',
+                                   'note': 'crash tests'}]))
+    index(root, db, '--known-issues', str(issues))
+    conn = store.open_db(db)
+    assert [tuple(r) for r in conn.execute('SELECT title, pattern, url, note FROM known_issues')] == [
+        ('kernel panic: sysrq triggered crash', None, 'https://bugs.example/1', 'crash tests')]
+    for bad in ('[{"pattern": "(", "url": "https://x"}]', '[{"title": "t", "url": "javascript:alert(1)"}]',
+                '[{"title": "t", "pattern": "t", "url": "https://x"}]', '{"title": "t"}', 'not json'):
+        issues.write_text(bad)
+        result = index(root, db, '--known-issues', str(issues))
+        assert b'not applied, the known issues stay as they were' in result.stderr
+        assert conn.execute('SELECT COUNT(*) FROM known_issues').fetchone()[0] == 1
+    issues.write_text('[]')
+    index(root, db, '--known-issues', str(issues))
+    assert conn.execute('SELECT COUNT(*) FROM known_issues').fetchone()[0] == 0
 
 
 @pytest.mark.parametrize('data,expected', [
@@ -121,16 +118,16 @@ def test_no_crash_in_dmesg(kc):
     (b'makedumpfile', 'unknown'),
     (b'hello world', 'unknown'),
 ])
-def test_dump_format_by_magic(tmp_path, kc, data, expected):
+def test_dump_format_by_magic(tmp_path, data, expected):
     (tmp_path / 'dump').write_bytes(data)
     fd = os.open(str(tmp_path), os.O_RDONLY)
     try:
-        assert kc.dump_format(fd, 'dump') == expected
+        assert dumpfile.dump_format(fd, 'dump') == expected
     finally:
         os.close(fd)
 
 
-def test_index_layouts_states_and_incremental(tmp_path, kc):
+def test_index_layouts_states_and_incremental(tmp_path):
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     sysrq, null = fixture_text('dmesg-sysrq-6.1.txt'), fixture_text('dmesg-null-module.txt')
@@ -148,8 +145,8 @@ def test_index_layouts_states_and_incremental(tmp_path, kc):
     extra = ('--tag-map', str(tag_map), '--nfs-dir', export)
     out = index(root, db, *extra)
     assert b'7 new' in out.stdout
-    got = rows(db, kc)
-    assert kc.open_db(db).execute('PRAGMA journal_mode').fetchone()[0] == 'wal'
+    got = rows(db)
+    assert store.open_db(db).execute('PRAGMA journal_mode').fetchone()[0] == 'wal'
     assert {p: (r['host'], r['state']) for p, r in got.items()} == {
         complete: ('web1', 'complete'), gz: ('web1', 'complete'), empty: ('db1', 'empty'), partial: ('db1', 'incomplete'),
         vmcore: ('db1', 'complete'), nfs: ('nfshost', 'complete'), nfs2: ('otherhost', 'complete')}
@@ -171,13 +168,13 @@ def test_index_layouts_states_and_incremental(tmp_path, kc):
     newer = make_entry(os.path.join(root, 'web1'), '10.0.2.15', '202611280000', sysrq, FLAT)
     out = index(root, db, *extra)
     assert b'1 new, 1 updated, 6 unchanged' in out.stdout
-    got = rows(db, kc)
+    got = rows(db)
     assert got[partial]['state'] == 'complete' and got[partial]['dump_name'] == 'dump.202611250202'
     assert got[newer]['signature'] == got[complete]['signature']
     assert all(got[p]['id'] == i for p, i in ids.items())
 
 
-def test_growing_incomplete_dump_is_rescanned(tmp_path, kc):
+def test_growing_incomplete_dump_is_rescanned(tmp_path):
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     entry = make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, b'x' * 10, dump_name='dump-incomplete')
@@ -185,43 +182,43 @@ def test_growing_incomplete_dump_is_rescanned(tmp_path, kc):
     with open(os.path.join(entry, 'dump-incomplete'), 'ab') as handle:
         handle.write(b'y' * 10)
     index(root, db)
-    assert rows(db, kc)[entry]['dump_bytes'] == 20
+    assert rows(db)[entry]['dump_bytes'] == 20
 
 
-def test_dump_still_being_received_is_incomplete_without_reading_it(tmp_path, kc):
+def test_dump_still_being_received_is_incomplete_without_reading_it(tmp_path):
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     entry = make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, FLAT, dump_name='dump-incomplete')
-    os.chmod(os.path.join(entry, 'dump-incomplete'), kc.BUSY_MODE)
+    os.chmod(os.path.join(entry, 'dump-incomplete'), fsutil.BUSY_MODE)
     index(root, db)
-    row = rows(db, kc)[entry]
+    row = rows(db)[entry]
     assert (row['state'], row['dump_format']) == ('incomplete', None)
     assert 'dump-incomplete is still being received' in row['error']
 
 
-def test_index_lowers_the_pending_flag_before_its_pass(tmp_path, kc, monkeypatch):
+def test_index_lowers_the_pending_flag_before_its_pass(tmp_path, monkeypatch):
     """A request landing during the run (after the flag is lowered) raises it again, so the path unit runs index once
     more: the flag must be gone before the scan starts, not after it."""
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, FLAT)
-    flag = os.path.join(root, '.log', kc.INDEX_PENDING)
+    flag = os.path.join(root, '.log', names.INDEX_PENDING)
     os.makedirs(os.path.dirname(flag))
     open(flag, 'w').close()
-    real_pass, seen = kc.index_pass, []
+    real_pass, seen = index_module.index_pass, []
 
     def watched_pass(*args):
         seen.append(os.path.exists(flag))
         real_pass(*args)
 
-    monkeypatch.setattr(kc, 'index_pass', watched_pass)
-    assert kc.main(['index', '--root', root, '--db', db]) == 0
+    monkeypatch.setattr(index_module, 'index_pass', watched_pass)
+    assert cli.main(['index', '--root', root, '--db', db]) == 0
     assert seen == [False]
     assert not os.path.exists(flag)
-    assert [r['state'] for r in rows(db, kc).values()] == ['complete']
+    assert [r['state'] for r in rows(db).values()] == ['complete']
 
 
-def test_garbage_never_stops_the_index(tmp_path, kc):
+def test_garbage_never_stops_the_index(tmp_path):
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     good = make_entry(os.path.join(root, 'h'), 'h', '202611261216', fixture_text('dmesg-sysrq-6.1.txt'), FLAT)
@@ -242,7 +239,7 @@ def test_garbage_never_stops_the_index(tmp_path, kc):
     os.symlink(str(tmp_path), os.path.join(root, 'linkedhost'))
     result = index(root, db)
     assert b'warning' in result.stderr
-    got = rows(db, kc)
+    got = rows(db)
     assert set(got) == {good, binary, linked, dumplink, odd, badstamp, huge, cut}
     assert got[good]['error'] is None and got[good]['reason'] == 'sysrq: Trigger a crash'
     assert 'binary' in got[binary]['error'] and got[binary]['state'] == 'complete'
@@ -255,7 +252,7 @@ def test_garbage_never_stops_the_index(tmp_path, kc):
     assert got[cut]['kernel'] == '6.1.0-18-amd64' and got[cut]['dump_format'] == 'unknown'
 
 
-def test_truncated_marker_and_missing_entry(tmp_path, kc):
+def test_truncated_marker_and_missing_entry(tmp_path):
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     trunc = make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, FLAT, dump_name='dump-incomplete',
@@ -265,7 +262,7 @@ def test_truncated_marker_and_missing_entry(tmp_path, kc):
     os.unlink(os.path.join(gone, 'dump.202611261217'))
     os.rmdir(gone)
     index(root, db)
-    got = rows(db, kc)
+    got = rows(db)
     assert got[trunc]['truncated'] == 1 and got[trunc]['state'] == 'incomplete' and 'quota' in got[trunc]['error']
     assert got[gone]['state'] == 'missing'
 
@@ -274,14 +271,14 @@ CUT = flat(KDUMP, b'p' * 8192)
 
 
 @pytest.mark.parametrize('data', [CUT[:-16], CUT[:-1000], FLAT_HEADER], ids=['end-header-missing', 'last-block-cut', 'header-only'])
-def test_flattened_dump_cut_short_is_incomplete(tmp_path, kc, data):
+def test_flattened_dump_cut_short_is_incomplete(tmp_path, data):
     """kdump-tools renames the file even when makedumpfile was killed: only the end marker proves it whole."""
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     whole = make_entry(os.path.join(root, 'h'), 'h', '202611261216', fixture_text('dmesg-sysrq-6.1.txt'), CUT)
     cut = make_entry(os.path.join(root, 'h'), 'h', '202611261217', fixture_text('dmesg-sysrq-6.1.txt'), data)
     index(root, db)
-    got = rows(db, kc)
+    got = rows(db)
     assert (got[whole]['state'], got[whole]['error']) == ('complete', None)
     row = got[cut]
     assert (row['state'], row['dump_name'], row['dump_bytes'], row['dump_format']) == (
@@ -300,29 +297,29 @@ def test_flattened_dump_cut_short_is_incomplete(tmp_path, kc, data):
     ('dump.202611261216', KDUMP[:100], 'kdump-compressed'),
     ('vmcore.202611261216', ELF[:100], 'elf'),
 ])
-def test_unchecked_formats_stay_complete(tmp_path, kc, name, data, fmt):
+def test_unchecked_formats_stay_complete(tmp_path, name, data, fmt):
     """No cheap end check for compressed wrappers, kdump-compressed or ELF: the final name still means complete."""
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     entry = make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, data, dump_name=name)
     index(root, db)
-    row = rows(db, kc)[entry]
+    row = rows(db)[entry]
     assert (row['state'], row['dump_format'], row['error']) == ('complete', fmt, None)
 
 
-def test_end_marker_read_from_the_tail_only(tmp_path, kc, monkeypatch):
+def test_end_marker_read_from_the_tail_only(tmp_path, monkeypatch):
     (tmp_path / 'dump').write_bytes(CUT)
     reads, real_pread = [], os.pread
     monkeypatch.setattr(os, 'pread', lambda fd, size, offset: reads.append((size, offset)) or real_pread(fd, size, offset))
     fd = os.open(str(tmp_path), os.O_RDONLY)
     try:
-        assert kc.flat_end_present(fd, 'dump') is True
+        assert dumpfile.flat_end_present(fd, 'dump') is True
     finally:
         os.close(fd)
     assert reads == [(16, len(CUT) - 16)]
 
 
-def test_index_of_an_older_version_checks_its_complete_flattened_dumps_again(tmp_path, kc):
+def test_index_of_an_older_version_checks_its_complete_flattened_dumps_again(tmp_path):
     """Rows written before the end-marker check are analysed again once; other complete rows are left alone."""
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
@@ -330,18 +327,18 @@ def test_index_of_an_older_version_checks_its_complete_flattened_dumps_again(tmp
     whole = make_entry(os.path.join(root, 'h'), 'h', '202611261217', None, CUT)
     gz = make_entry(os.path.join(root, 'h'), 'h', '202611261218', None, gzip.compress(CUT), dump_name='dump.202611261218.gz')
     index(root, db)
-    conn = kc.open_db(db)
+    conn = store.open_db(db)
     with conn:
         conn.execute("UPDATE dumps SET state = 'complete', error = NULL")
         conn.execute('PRAGMA user_version = 0')
     conn.close()
     assert b'0 new, 2 updated, 1 unchanged' in index(root, db).stdout
-    assert {p: r['state'] for p, r in rows(db, kc).items()} == {cut: 'incomplete', whole: 'complete', gz: 'complete'}
-    assert kc.open_db(db).execute('PRAGMA user_version').fetchone()[0] == kc.ANALYSIS_VERSION
+    assert {p: r['state'] for p, r in rows(db).items()} == {cut: 'incomplete', whole: 'complete', gz: 'complete'}
+    assert store.open_db(db).execute('PRAGMA user_version').fetchone()[0] == store.ANALYSIS_VERSION
     assert b'0 new, 0 updated, 3 unchanged' in index(root, db).stdout
 
 
-def test_unmounted_export_and_missing_root(tmp_path, kc):
+def test_unmounted_export_and_missing_root(tmp_path):
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     export = tmp_path / 'export'
@@ -351,7 +348,7 @@ def test_unmounted_export_and_missing_root(tmp_path, kc):
     os.rename(str(export), str(tmp_path / 'unmounted'))
     result = index(root, db, '--nfs-dir', str(export))
     assert b'not a directory, skipped' in result.stderr
-    assert rows(db, kc)[entry]['state'] == 'complete'
+    assert rows(db)[entry]['state'] == 'complete'
     missing = run('index', '--root', str(tmp_path / 'nope'), '--db', db)
     assert missing.returncode != 0 and b'is not a directory' in missing.stderr
 
