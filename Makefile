@@ -1,5 +1,5 @@
 # fleet.kdump: the commands a person (and CI) runs. See README.md.
-.PHONY: setup test unit lint lint-python docs build demo e2e molecule-config-only lab-down bench bench-sizing bench-triage clean
+.PHONY: setup test unit fuzz lint lint-python docs build demo e2e molecule-config-only lab-down bench bench-sizing bench-triage bench-crashkernel-semantics clean
 
 setup:
 	scripts/setup.sh
@@ -9,6 +9,10 @@ test:
 
 unit:
 	.venv/bin/pytest -q
+
+# The unit tests with the long property-based budget (tests/unit/hypothesis_budget.py; `make test` runs the short one).
+fuzz:
+	HYPOTHESIS_PROFILE=fuzz .venv/bin/pytest -q tests/unit
 
 lint:
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.venv/collections .venv/bin/ansible-lint
@@ -41,7 +45,8 @@ lab-down:
 	lab/fleetlab down
 
 # Collector ratios, crash triage on the labelled corpus (`make bench-triage`), then the lab's (P1 re-run cost,
-# P4 crash downtime; about 20 min under TCG), then the crashkernel sizing table recorded by `make bench-sizing`.
+# P4 crash downtime; about 20 min under TCG), then the crashkernel sizing table recorded by `make bench-sizing`
+# and the semantics table of `make bench-crashkernel-semantics`.
 # Every part runs and prints its figures; the exit status is non-zero when one missed a goal or failed.
 bench:
 	status=0; \
@@ -49,6 +54,7 @@ bench:
 	.venv/bin/python bench/triage_bench.py || status=1; \
 	.venv/bin/python bench/lab_bench.py || status=1; \
 	PYTHONPATH=$(CURDIR)/.venv/collections .venv/bin/python bench/crashkernel_sizing.py --print || status=1; \
+	PYTHONPATH=$(CURDIR)/.venv/collections .venv/bin/python bench/crashkernel_semantics.py --print || status=1; \
 	exit $$status
 
 # Crash triage against syzkaller's labelled reports (../shared/corpus/syzkaller-linux-reports beside the
@@ -59,6 +65,11 @@ bench-triage:
 # Re-measure the crashkernel sizing by real crashes (1, 2 and 4 GiB guests; about an hour under TCG).
 bench-sizing:
 	PYTHONPATH=$(CURDIR)/.venv/collections .venv/bin/python bench/crashkernel_sizing.py
+
+# Re-measure crashkernel= semantics by release: a Debian 12 (6.1) and a Debian 13 (6.12) guest of 4 GiB boot every
+# command line of the table in docs/crashkernel.md (about an hour under TCG); writes bench/results/crashkernel-semantics.json.
+bench-crashkernel-semantics:
+	PYTHONPATH=$(CURDIR)/.venv/collections .venv/bin/python bench/crashkernel_semantics.py
 
 clean:
 	rm -rf build tests/output

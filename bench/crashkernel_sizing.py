@@ -105,7 +105,7 @@ class Guest:
     def dump_outcome(self, before):
         """('complete' or what is wrong, dump bytes) for the dump this crash left in /var/crash."""
         new = sorted(set(self.text('ls /var/crash').split()) - before)
-        stamps = [name for name in new if re.match(r'^[0-9]{12}$', name)]
+        stamps = [name for name in new if re.fullmatch(r'[0-9]{12}', name)]
         if not stamps:
             return 'no dump', None
         stamp = stamps[-1]

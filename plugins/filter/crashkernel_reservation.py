@@ -10,12 +10,21 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel import CrashkernelError, reservation
+from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel_rules import kernel_rules, suffixes_of
 
 
-def crashkernel_reservation(spec, ram, round_ram=True):
-    """Return the bytes the kernel reserves for `spec` on a machine with `ram` (int bytes or a size string)."""
+def crashkernel_reservation(spec, ram, round_ram=None, kernel=None):
+    """Return the bytes the kernel reserves for `spec` on a machine with `ram` (int bytes or a size string).
+
+    kernel: the release that reads the value (uname -r); None means the newest semantics known.
+    round_ram: overrides that release's rounding of the RAM to 128 MiB.
+    """
     try:
-        return reservation(spec, ram, boolean(round_ram, strict=True))
+        if kernel is not None and not isinstance(kernel, str):
+            raise TypeError('kernel must be a kernel release string such as 6.1.0-50-amd64, not %r' % (kernel,))
+        rules = kernel_rules(kernel)
+        rounds = rules.rounds_ram if round_ram is None else boolean(round_ram, strict=True)
+        return reservation(spec, ram, rounds, suffixes_of(rules))
     except (CrashkernelError, TypeError) as exc:
         raise AnsibleFilterError('crashkernel_reservation: %s' % exc) from exc
 

@@ -7,10 +7,11 @@
 
 """The one parser of the kernel's crashkernel= parameter.
 
-It follows Linux 6.x kernel/crash_core.c (parse_crashkernel_mem, parse_crashkernel_simple,
-parse_crashkernel_suffix, get_last_crashkernel) and lib/cmdline.c memparse character by character,
-so that a prediction made here matches what the kernel reserves at boot. Pure functions only:
-the controller-side filter and the target-side modules both import this file.
+It follows Linux kernel/crash_core.c (6.1; kernel/crash_reserve.c in 6.12: parse_crashkernel_mem,
+parse_crashkernel_simple, parse_crashkernel_suffix, get_last_crashkernel) and lib/cmdline.c memparse
+character by character. What a kernel release then does with the values of a whole command line is in
+_crashkernel_rules.py. Pure functions only: the controller-side filter and the target-side modules both
+import this file.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import re
 
 PREFIX = 'crashkernel='
 SUFFIXES = ('high', 'low')
+# Linux 6.16 added crashkernel=size,cma; older kernels read such a token as an invalid plain value.
+SUFFIXES_CMA = SUFFIXES + ('cma',)
 SZ_128M = 128 << 20
 _U64 = (1 << 64) - 1
 _UNITS = 'KMGTPE'
@@ -129,39 +132,40 @@ def strip_prefix(spec):
     return text
 
 
-def spec_suffix(spec):
-    """'high' or 'low' when the value ends with that suffix (as the kernel tests it), else None."""
+def spec_suffix(spec, suffixes=SUFFIXES):
+    """The suffix ('high', 'low', or 'cma' when in `suffixes`) the value ends with (as the kernel tests it), else None."""
     text = str(spec).strip()
-    for suffix in SUFFIXES:
+    for suffix in suffixes:
         if text.endswith(',' + suffix):
             return suffix
     return None
 
 
-def effective_spec(cmdline, suffix=None):
+def effective_spec(cmdline, suffix=None, suffixes=SUFFIXES):
     """get_last_crashkernel(): the value of the last crashkernel= on a command line, or None.
 
-    With suffix=None, tokens ending in ',high' or ',low' are skipped (they are not the plain parameter);
-    with suffix='high' or 'low', only tokens ending in that suffix count. Like the kernel, the match is a
-    substring search and a token ends at the next space.
+    With suffix=None, tokens ending in one of `suffixes` are skipped (they are not the plain parameter);
+    with suffix='high', 'low' or 'cma', only tokens ending in that suffix count. Like the kernel, the match
+    is a substring search and a token ends at the next space.
     """
-    if suffix not in (None,) + SUFFIXES:
-        raise ValueError('suffix must be None, "high" or "low"')
+    if suffix not in (None,) + suffixes:
+        raise ValueError('suffix must be None or one of %s' % ', '.join(suffixes))
     found = None
     text = cmdline or ''
     pos = text.find(PREFIX)
     while pos != -1:
         end = text.find(' ', pos)
         token = text[pos:] if end == -1 else text[pos:end]
-        if spec_suffix(token) == suffix:
+        if spec_suffix(token, suffixes) == suffix:
             found = token[len(PREFIX):]
         pos = text.find(PREFIX, pos + 1)
     return found
 
 
-def effective_specs(cmdline):
-    """The three crashkernel= values the kernel looks at: {'plain': ..., 'high': ..., 'low': ...} (None when absent)."""
-    return {'plain': effective_spec(cmdline), 'high': effective_spec(cmdline, 'high'), 'low': effective_spec(cmdline, 'low')}
+def effective_specs(cmdline, suffixes=SUFFIXES):
+    """The crashkernel= values the kernel looks at: {'plain': ..., 'high': ..., 'low': ...} (None when absent)."""
+    return {'plain': effective_spec(cmdline, None, suffixes), 'high': effective_spec(cmdline, 'high', suffixes),
+            'low': effective_spec(cmdline, 'low', suffixes)}
 
 
 def _bad(spec, problem):
@@ -186,7 +190,7 @@ def _parse_simple(spec):
 
 
 def _parse_suffixed(spec, suffix):
-    """parse_crashkernel_suffix(): size,high or size,low (no offset, no RAM check in the kernel)."""
+    """parse_crashkernel_suffix(): size,high, size,low or size,cma (no offset, no RAM check in the kernel)."""
     size, cur = memparse(spec)
     if cur == 0:
         raise _bad(spec, 'memory value expected')
@@ -247,67 +251,40 @@ def rounded_ram(ram):
     return -(-ram // SZ_128M) * SZ_128M
 
 
-def parse_crashkernel(spec, ram, round_ram=True):
-    """Parse one crashkernel= value (with or without the prefix) for a machine with `ram` bytes of memory.
+def parse_value(value, ram, round_ram=True, suffixes=SUFFIXES):
+    """__parse_crashkernel() of one value (no prefix) against `ram` bytes: a Reservation, without the size < RAM check.
 
     round_ram: kernel >= 6.0 behaviour (RAM rounded up to 128 MiB before the range list is matched).
+    Raises CrashkernelError for the values the kernel's parser rejects.
+    """
+    suffix = spec_suffix(value, suffixes)
+    if suffix:
+        return _parse_suffixed(value, suffix)
+    if ':' in value:
+        return _parse_ranges(value, rounded_ram(ram) if round_ram else ram)
+    return _parse_simple(value)
+
+
+def parse_crashkernel(spec, ram, round_ram=True, suffixes=SUFFIXES):
+    """Parse one crashkernel= value (with or without the prefix) for a machine with `ram` bytes of memory.
+
     Returns a Reservation; size 0 when no range matches. Raises CrashkernelError for values the kernel
-    rejects, and for a size that is not below RAM (6.7+ rejects it, 6.1 fails to allocate it: nothing is reserved).
+    rejects, and for a plain size that is not below RAM (6.7+ rejects it, 6.1 fails to allocate it: nothing is
+    reserved). A suffixed value (,high, ,low, ,cma) is not compared with the RAM.
     """
     value = strip_prefix(spec)
     ram = parse_size(ram)
     if ram <= 0:
         raise CrashkernelError('RAM must be a positive number of bytes, got %r' % (ram,))
-    suffix = spec_suffix(value)
-    if suffix:
-        return _parse_suffixed(value, suffix)
-    colon = value.find(':')
-    if colon != -1:
-        result = _parse_ranges(value, rounded_ram(ram) if round_ram else ram)
-    else:
-        result = _parse_simple(value)
-    if result.size >= ram:
+    result = parse_value(value, ram, round_ram, suffixes)
+    if result.suffix is None and result.size >= ram:
         raise _bad(value, 'invalid size: %s is not below %s of RAM' % (format_size(result.size), format_size(ram, binary=True)))
     return result
 
 
-def reservation(spec, ram, round_ram=True):
+def reservation(spec, ram, round_ram=True, suffixes=SUFFIXES):
     """Bytes a crashkernel= value reserves for `ram` bytes of memory (0 when no range matches)."""
-    return parse_crashkernel(spec, ram, round_ram).size
-
-
-def cmdline_reservation(cmdline, ram, round_ram=True):
-    """What an x86_64 kernel reserves for a full command line, as a Reservation or None when nothing asks for memory.
-
-    The plain crashkernel= is tried first; only when it is absent, invalid or yields 0 is crashkernel=,high used
-    (arch/x86/kernel/setup.c reserve_crashkernel). Raises CrashkernelError when the value used is invalid.
-    """
-    plain = effective_spec(cmdline)
-    high = effective_spec(cmdline, 'high')
-    error = None
-    if plain is not None:
-        try:
-            result = parse_crashkernel(plain, ram, round_ram)
-        except CrashkernelError as exc:
-            error, result = exc, None
-        if result is not None and (result.size or high is None):
-            return result
-    if high is not None:
-        return parse_crashkernel(high, ram, round_ram)
-    if error is not None:
-        raise error
-    return None
-
-
-def kernel_rounds_ram(release):
-    """True when a kernel release (uname -r) rounds RAM up to 128 MiB before matching ranges (Linux >= 6.0).
-
-    Unparsable releases count as new kernels: every supported Debian and Ubuntu release ships >= 6.1.
-    """
-    match = re.match(r'\s*(\d+)\.(\d+)', release or '')
-    if not match:
-        return True
-    return (int(match.group(1)), int(match.group(2))) >= (6, 0)
+    return parse_crashkernel(spec, ram, round_ram, suffixes).size
 
 
 def normalize_spec(spec):
@@ -321,7 +298,7 @@ def normalize_spec(spec):
         value = strip_prefix(spec)
     except CrashkernelError:
         return str(spec).strip()
-    suffix = spec_suffix(value)
+    suffix = spec_suffix(value, SUFFIXES_CMA)
     if suffix:
         body = value[:-len(suffix) - 1]
         return _canonical_sizes(body) + ',' + suffix

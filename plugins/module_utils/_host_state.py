@@ -14,19 +14,14 @@ plain assignments with $NAME expansion, nothing is ever sourced or executed.
 
 from __future__ import annotations
 
-import glob
-import os
+import fnmatch
 import re
 
-from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel import (
-    CrashkernelError,
-    cmdline_reservation,
-    effective_specs,
-    format_size,
-    kernel_rounds_ram,
-    normalize_spec,
-)
+from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel import effective_specs, format_size, normalize_spec
+from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel_rules import kernel_rules, predict, suffixes_of
 from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel_sizing import recommend
+from ansible_collections.fleet.kdump.plugins.module_utils._grub_menu import next_entry, release_of
+from ansible_collections.fleet.kdump.plugins.module_utils._host_files import HostFiles, host_files
 from ansible_collections.fleet.kdump.plugins.module_utils._kdump_keys import SECRET_KEYS
 from ansible_collections.fleet.kdump.plugins.module_utils._shell_assign import parse_shell_assignments
 
@@ -34,6 +29,7 @@ KDUMP_DEFAULTS = '/etc/default/kdump-tools'
 GRUB_DEFAULTS = '/etc/default/grub'
 GRUB_DEFAULTS_DIR = '/etc/default/grub.d'
 GRUB_CFG = '/boot/grub/grub.cfg'
+GRUBENV = '/boot/grub/grubenv'
 KDUMP_CONFIG = '/usr/sbin/kdump-config'
 MAKEDUMPFILE = '/usr/bin/makedumpfile'
 DPKG_STATUS = '/var/lib/dpkg/status'
@@ -43,30 +39,17 @@ SECRET_MASK = '********'
 KDUMP_TOOLS_CP_FALLBACK = (1, 10)
 KDUMP_INITRD = '/var/lib/kdump/initrd.img-%s'
 
-_IOMEM_LINE = re.compile(r'^( *)([0-9a-fA-F]+)-([0-9a-fA-F]+) : (.*)$')
-
-
-def host_path(root, path):
-    """`path` (absolute, as on the host) resolved under `root`."""
-    return os.path.join(root or '/', path.lstrip('/'))
+_IOMEM_LINE = re.compile(r'( *)([0-9a-fA-F]+)-([0-9a-fA-F]+) : (.*)')
 
 
 def read_text(root, path):
-    """Content of a host file, or None when it is missing or unreadable."""
-    try:
-        with open(host_path(root, path), 'rb') as handle:
-            return handle.read().decode('utf-8', 'replace')
-    except (IOError, OSError):
-        return None
+    """Content of a host file under `root` (a path or a HostFiles), or None when it is missing, unreadable or refused."""
+    return host_files(root).read_text(path)
 
 
 def read_bytes(root, path):
     """Raw content of a host file (efivars are binary), or None."""
-    try:
-        with open(host_path(root, path), 'rb') as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
+    return host_files(root).read_bytes(path)
 
 
 def _read_int(root, path):
@@ -84,7 +67,7 @@ def _read_line(root, path):
 
 def _first_existing(root, paths):
     for path in paths:
-        if os.path.exists(host_path(root, path)):
+        if host_files(root).stat(path) is not None:
             return path
     return None
 
@@ -118,11 +101,13 @@ def read_grub_cmdline(root='/'):
     Sources /etc/default/grub then /etc/default/grub.d/*.cfg in glob order (grub-mkconfig), then joins
     "$GRUB_CMDLINE_LINUX $GRUB_CMDLINE_LINUX_DEFAULT" (10_linux). None when none of those files exists.
     """
+    root = host_files(root)
     files = []
-    if os.path.isfile(host_path(root, GRUB_DEFAULTS)):
+    if root.is_file(GRUB_DEFAULTS):
         files.append(GRUB_DEFAULTS)
-    snippets = sorted(glob.glob(os.path.join(glob.escape(host_path(root, GRUB_DEFAULTS_DIR)), '*.cfg')))
-    files.extend(GRUB_DEFAULTS_DIR + '/' + os.path.basename(name) for name in snippets)
+    # grub-mkconfig's glob: names not starting with a dot, in the C locale's order.
+    snippets = sorted(name for name in root.list_dir(GRUB_DEFAULTS_DIR) or () if fnmatch.fnmatchcase(name, '*.cfg') and name[0] != '.')
+    files.extend(GRUB_DEFAULTS_DIR + '/' + name for name in snippets)
     if not files:
         return None, []
     values = {}
@@ -139,42 +124,53 @@ def read_grub_cmdline(root='/'):
 
 
 def read_grub_cfg_cmdline(root='/'):
-    """Arguments of the first `linux` line of /boot/grub/grub.cfg (the default entry), or None."""
-    text = read_text(root, GRUB_CFG)
-    if text is None:
-        return None
-    for line in text.splitlines():
-        match = re.match(r'\s*linux(?:efi|16)?\s+\S+\s*(.*)$', line)
-        if match:
-            return match.group(1)
-    return None
+    """Arguments of the linux line of the entry GRUB boots next (/boot/grub/grub.cfg and grubenv), or None."""
+    entry = next_entry(read_text(root, GRUB_CFG), read_text(root, GRUBENV))
+    return entry.args if entry is not None else None
+
+
+def _version_key(release):
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.findall(r'\d+|[^\d.+~-]+', release))
+
+
+def next_boot_release(root, running):
+    """(release GRUB boots next, how it was found): the default entry of grub.cfg, else the newest /boot/vmlinuz-*, else the running one."""
+    root = host_files(root)
+    release = release_of((next_entry(root.read_text(GRUB_CFG), root.read_text(GRUBENV)) or (None, None, None))[2])
+    if release:
+        return release, 'grub.cfg'
+    kernels = [release_of(name) for name in root.list_dir('/boot') or () if name.startswith('vmlinuz-')]
+    kernels = [release for release in kernels if release]
+    if kernels:
+        return max(kernels, key=_version_key), '/boot'
+    return running, 'running' if running else None
 
 
 # --- /proc, /sys, /var ------------------------------------------------------------------------------
 
 def parse_iomem(text):
-    """Sum of top-level System RAM ranges and the Crash kernel regions of /proc/iomem.
+    """Sum of top-level System RAM ranges, those ranges and the Crash kernel regions of /proc/iomem.
 
-    Returns {'ram_bytes': int or None, 'crash_regions': [(start, end), ...] or None}; both None when the
-    addresses are all zero (readers without CAP_SYS_ADMIN see zeros).
+    Returns {'ram_bytes': int or None, 'ram_ranges': [(start, end inclusive), ...] or None, 'crash_regions':
+    [(start, end), ...] or None}; all None when the addresses are all zero (readers without CAP_SYS_ADMIN see zeros).
     """
-    ram = 0
+    ranges = []
     regions = []
     nonzero = False
     for line in text.splitlines():
-        match = _IOMEM_LINE.match(line)
+        match = _IOMEM_LINE.fullmatch(line)
         if not match:
             continue
         start, end = int(match.group(2), 16), int(match.group(3), 16)
         nonzero = nonzero or bool(start or end)
         name = match.group(4).strip()
         if name == 'System RAM' and not match.group(1):
-            ram += end - start + 1
+            ranges.append((start, end))
         elif name == 'Crash kernel':
             regions.append((start, end))
     if not nonzero:
-        return {'ram_bytes': None, 'crash_regions': None}
-    return {'ram_bytes': ram or None, 'crash_regions': regions}
+        return {'ram_bytes': None, 'ram_ranges': None, 'crash_regions': None}
+    return {'ram_bytes': sum(end - start + 1 for start, end in ranges) or None, 'ram_ranges': ranges or None, 'crash_regions': regions}
 
 
 def parse_meminfo_total(text):
@@ -212,7 +208,7 @@ def _efivar_byte(root, name):
 
 def read_secure_boot(root='/'):
     """(efi, secure_boot): Secure Boot counts as on, as kdump-config tests it, when SecureBoot is 1 and SetupMode is 0."""
-    if not os.path.isdir(host_path(root, '/sys/firmware/efi')):
+    if not host_files(root).is_dir('/sys/firmware/efi'):
         return False, False
     return True, _efivar_byte(root, 'SecureBoot') == 1 and _efivar_byte(root, 'SetupMode') == 0
 
@@ -224,8 +220,8 @@ def crash_loaded(root='/'):
     return None if loaded is None else loaded == 1
 
 
-def _specs(cmdline):
-    return effective_specs(cmdline) if cmdline is not None else {'plain': None, 'high': None, 'low': None}
+def _specs(cmdline, rules):
+    return effective_specs(cmdline, suffixes_of(rules)) if cmdline is not None else {'plain': None, 'high': None, 'low': None}
 
 
 def _normalized(specs):
@@ -237,15 +233,14 @@ def _describe(specs):
     return ' '.join(parts) if parts else 'no crashkernel='
 
 
-def _predict(cmdline, ram, rounds):
-    """(bytes or None, error message or None) the x86_64 kernel reserves for a command line on `ram` bytes."""
+def _predict(cmdline, ram, rules, ram_ranges):
+    """(what kexec_crash_size should read or None, why the kernel reserves nothing or None) for a command line."""
     if cmdline is None or not ram:
         return None, None
-    try:
-        result = cmdline_reservation(cmdline, ram, rounds)
-    except CrashkernelError as exc:
-        return None, str(exc)
-    return (result.size if result is not None else None), None
+    result = predict(cmdline, ram, rules, ram_ranges)
+    if result is None:
+        return None, None
+    return result.sysfs_bytes, result.problem
 
 
 # --- the whole picture ------------------------------------------------------------------------------
@@ -253,13 +248,16 @@ def _predict(cmdline, ram, rounds):
 def gather(root='/'):
     """The kdump and crashkernel state of the host under `root` as a dict (the crashkernel_facts facts)."""
     problems = []
+    root = HostFiles(root)
     cmdline = _read_line(root, '/proc/cmdline')
-    running = _specs(cmdline)
     kernel_release = _read_line(root, '/proc/sys/kernel/osrelease')
-    rounds = kernel_rounds_ram(kernel_release)
+    rules = kernel_rules(kernel_release)
+    running = _specs(cmdline, rules)
+    next_release, next_release_source = next_boot_release(root, kernel_release)
+    next_rules = kernel_rules(next_release)
 
     iomem_text = read_text(root, '/proc/iomem')
-    iomem = parse_iomem(iomem_text) if iomem_text is not None else {'ram_bytes': None, 'crash_regions': None}
+    iomem = parse_iomem(iomem_text) if iomem_text is not None else {'ram_bytes': None, 'crash_regions': None, 'ram_ranges': None}
     ram_bytes, ram_source = iomem['ram_bytes'], 'iomem'
     if ram_bytes is None:
         ram_bytes, ram_source = parse_meminfo_total(read_text(root, '/proc/meminfo')), 'meminfo'
@@ -273,25 +271,25 @@ def gather(root='/'):
     size_path = _first_existing(root, ('/sys/kernel/kexec/crash_size', '/sys/kernel/kexec_crash_size'))
     reserved = _read_int(root, size_path) if size_path else None
 
-    expected, error = _predict(cmdline, ram_bytes, rounds)
+    expected, error = _predict(cmdline, ram_bytes, rules, iomem['ram_ranges'])
     if error:
-        problems.append('the running kernel ignored an invalid value: %s' % error)
+        problems.append('%s (running kernel %s)' % (error, kernel_release or 'of unknown release'))
 
     configured_cmdline, warnings = read_grub_cmdline(root)
     problems.extend(warnings)
-    configured = _specs(configured_cmdline)
-    configured_expected, configured_error = _predict(configured_cmdline, ram_bytes, rounds)
-    grub_cfg = _specs(read_grub_cfg_cmdline(root))
-    grub_cfg_exists = os.path.isfile(host_path(root, GRUB_CFG))
+    configured = _specs(configured_cmdline, next_rules)
+    configured_expected, configured_error = _predict(configured_cmdline, ram_bytes, next_rules, iomem['ram_ranges'])
+    grub_cfg = _specs(read_grub_cfg_cmdline(root), next_rules)
+    grub_cfg_exists = root.is_file(GRUB_CFG)
 
     reboot_required = configured_cmdline is not None and _normalized(configured) != _normalized(running)
     grub_update_required = configured_cmdline is not None and grub_cfg_exists and _normalized(configured) != _normalized(grub_cfg)
 
     settings, warnings = _kdump_defaults(root)
     problems.extend(warnings)
-    installed = os.path.isfile(host_path(root, KDUMP_CONFIG))
+    installed = root.is_file(KDUMP_CONFIG)
     tools_version = parse_dpkg_version(read_text(root, DPKG_STATUS), 'kdump-tools')
-    makedumpfile = os.path.isfile(host_path(root, MAKEDUMPFILE))
+    makedumpfile = root.is_file(MAKEDUMPFILE)
     efi, secure_boot = read_secure_boot(root)
     lockdown = parse_lockdown(read_text(root, '/sys/kernel/security/lockdown'))
 
@@ -303,7 +301,9 @@ def gather(root='/'):
         'ram_bytes': ram_bytes,
         'ram_source': ram_source,
         'kernel_release': kernel_release,
-        'ram_rounded': rounds,
+        'ram_rounded': rules.rounds_ram,
+        'next_boot_release': next_release,
+        'next_boot_release_source': next_release_source,
         'expected_bytes': expected,
         'reserved_bytes': reserved,
         'reserved_low_bytes': reserved_low,
@@ -335,15 +335,14 @@ def gather(root='/'):
     facts.update(recommended_spec=advice['spec'], recommended_bytes=advice['bytes'], recommended_reasoning=advice['reasoning'])
     problems.extend(_reservation_problems(facts, configured_error))
     problems.extend(_kdump_problems(facts))
+    problems.extend(root.refused)
     facts['problems'] = problems
     return facts
 
 
 def _file_size(root, path):
-    try:
-        return os.stat(host_path(root, path)).st_size
-    except OSError:
-        return None
+    info = host_files(root).stat(path)
+    return info.st_size if info is not None else None
 
 
 def _count_processors(text):
@@ -367,7 +366,7 @@ def _kdump_state(facts):
         reason = 'no crashkernel= on the kernel command line'
     elif facts['reserved_bytes'] == 0:
         reason = 'crashkernel= reserved nothing'
-    elif not re.match(r'^[0-9]+$', enabled):
+    elif not re.fullmatch(r'[0-9]+', enabled):
         reason = 'capture kernel not loaded: USE_KDUMP=%s makes the init script skip loading' % enabled
     else:
         reason = 'capture kernel not loaded (run kdump-config load and read its output)'
@@ -376,15 +375,12 @@ def _kdump_state(facts):
 
 def _reservation_problems(facts, configured_error):
     problems = []
-    ram = facts['ram_bytes']
     spec = facts['cmdline_spec']
     expected = facts['expected_bytes']
     reserved = facts['reserved_bytes']
     enabled = facts['kdump_state'] not in ('not installed', 'disabled')
     if enabled and spec is None and facts['cmdline_high_spec'] is None:
         problems.append('no crashkernel= on the kernel command line: nothing is reserved for the capture kernel')
-    if spec is not None and expected == 0 and ram:
-        problems.append('crashkernel=%s reserves nothing on %s of RAM' % (spec, format_size(ram, binary=True)))
     if expected and reserved is not None and reserved != expected:
         detail = 'the reservation failed (see "crashkernel" in dmesg)' if reserved == 0 else 'check the RAM figure and dmesg'
         if facts['ram_source'] == 'meminfo':
@@ -396,12 +392,12 @@ def _reservation_problems(facts, configured_error):
         problems.append('crashkernel reserves %s, below the %s recommended for this host (recommended_reasoning): the capture '
                         'kernel may run out of memory' % (format_size(reserved, binary=True), format_size(recommended, binary=True)))
     if configured_error:
-        problems.append('the boot configuration has an invalid value, the next boot reserves nothing: %s' % configured_error)
+        problems.append('next boot: %s (kernel %s, boot configuration)' % (configured_error, facts['next_boot_release'] or 'of unknown release'))
     if facts['reboot_required']:
         configured = {'plain': facts['configured_spec'], 'high': facts['configured_high_spec'], 'low': facts['configured_low_spec']}
         running = {'plain': spec, 'high': facts['cmdline_high_spec'], 'low': facts['cmdline_low_spec']}
         nxt = facts['configured_expected_bytes']
-        reserves = format_size(nxt, binary=True) if nxt is not None else 'nothing' if not configured_error else 'nothing (invalid)'
+        reserves = format_size(nxt, binary=True) if nxt else 'nothing'
         problems.append('reboot needed: next boot reserves %s (%s) but the running kernel booted with %s'
                         % (reserves, _describe(configured), _describe(running)))
     if facts['grub_update_required']:
@@ -417,7 +413,7 @@ def _kdump_problems(facts):
     settings = facts['kdump_settings']
     value = use_kdump(settings)
     if value not in ('', '0', '1'):
-        if re.match(r'^[0-9]+$', value):
+        if re.fullmatch(r'[0-9]+', value):
             problems.append('USE_KDUMP=%s: use 0 or 1' % value)
         else:
             problems.append('USE_KDUMP=%s is not 0 or 1: the init script then silently disables kdump at boot' % value)

@@ -20,33 +20,26 @@ import os
 import re
 import tempfile
 
-from ansible_collections.fleet.kdump.plugins.module_utils._host_state import (
-    KDUMP_DEFAULTS,
-    SECRET_MASK,
-    crash_loaded,
-    host_path,
-    masked_settings,
-)
+from ansible_collections.fleet.kdump.plugins.module_utils._host_files import NotRegular, OutsideRoot, host_path, read_bytes, real_path
+from ansible_collections.fleet.kdump.plugins.module_utils._host_state import KDUMP_DEFAULTS, SECRET_MASK, crash_loaded, masked_settings
 from ansible_collections.fleet.kdump.plugins.module_utils._kdump_keys import (
     KEY_NAME_RE,
     LOAD_TIME_KEYS,
     SECRET_KEYS,
+    environment_key,
     normalise,
 )
-from ansible_collections.fleet.kdump.plugins.module_utils._shell_assign import (
-    ASSIGNMENT,
-    Unknown,
-    Unsupported,
-    logical_line_end,
-    physical_line_end,
-    scan_assignments,
-)
+from ansible_collections.fleet.kdump.plugins.module_utils._shell_assign import Unknown, word_value
+from ansible_collections.fleet.kdump.plugins.module_utils._shell_proof import Proof, ProofError
+from ansible_collections.fleet.kdump.plugins.module_utils._shell_syntax import parse
 
 DEFAULT_PATH = KDUMP_DEFAULTS
+# The packaged file is 4 KiB; anything near this is not one, and is never read in part.
+MAX_BYTES = 1 << 20
 C_LOCALE = {'LANG': 'C', 'LC_ALL': 'C', 'LC_MESSAGES': 'C'}
 
-_STATE_RE = re.compile(r'^current state\s*:\s*(ready|Not ready) to (kdump|fadump)\s*$')
-_SHOW_FIELD_RE = re.compile(r'^([A-Z_][A-Z0-9_]*):?[ \t]+(.*?)\s*$')
+_STATE_RE = re.compile(r'current state\s*:\s*(ready|Not ready) to (kdump|fadump)\s*')
+_SHOW_FIELD_RE = re.compile(r'([A-Z_][A-Z0-9_]*):?[ \t]+(.*?)\s*')
 
 
 def quote(value):
@@ -54,52 +47,157 @@ def quote(value):
     return '"%s"' % re.sub(r'([\\"`$])', r'\\\1', value)
 
 
+# Why an assignment in one of these places cannot be edited: sh reads it differently from a line of its own.
+_PLACES = {
+    'compound': 'inside a compound command (if, while, until, for, case, { }, ( ) or a function body)',
+    'prefix': 'before a command word, so that it applies to that command only',
+    'parameter': 'through a ${NAME=word} expansion',
+    'for': 'as the variable of a for loop',
+    'readonly': 'by readonly',
+    'unset': 'by unset',
+    'heredoc': 'as text inside a here-document, which sh never assigns',
+    'string': 'as text inside a quoted string that spans several lines',
+    'continuation': 'as text inside a word continued with a backslash-newline',
+}
+
+
+class ConfigError(Exception):
+    """The requested change cannot be made safely; the message names the lines."""
+
+
+class Entry(object):
+    """A span of whole lines of the file: one editable assignment (key set) or anything else, kept byte for byte."""
+
+    __slots__ = ('key', 'text', 'value', 'line', 'added')
+
+    def __init__(self, key, text, value=None, line=None, added=False):
+        self.key = key
+        self.text = text
+        self.value = value
+        self.line = line
+        self.added = added
+
+
 class ConfigText(object):
-    """The file as a list of entries: [key or None, raw text, parsed value]."""
+    """The file as entries; an assignment is editable only when it is the one plain command of its line."""
 
     def __init__(self, text):
+        self.script = parse(text)
         self.entries = []
-        pos = 0
-        while pos < len(text):
-            match = ASSIGNMENT.match(text, pos)
-            if not match:
-                end = physical_line_end(text, pos)
-                self.entries.append([None, text[pos:end], None])
-                pos = end
-                continue
-            end = logical_line_end(text, pos)
-            try:
-                assignments, stop = scan_assignments(text, pos)
-            except Unsupported:
-                assignments, stop = [], end
-            # Only a line that is one assignment (and a comment) has a value this editor can replace.
-            if len(assignments) == 1 and not isinstance(assignments[0][1], Unknown) and text[stop:stop + 1] != ';':
-                value = assignments[0][1]
+        self.blocked = {}  # KEY -> sentences saying where sh assigns it in a way this editor cannot change
+        lines = text.split('\n')
+        lines = [line + '\n' for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+        spans = self._spans(len(lines))
+        for first, last, commands in spans:
+            chunk = ''.join(lines[first - 1:last])
+            editable = self._editable(first, last, commands)
+            if editable:
+                assignment = commands[0].assignments[0]
+                self.entries.append(Entry(assignment.name, chunk, word_value(assignment.word), first))
             else:
-                value = Unknown(text[match.end():end].rstrip('\n'))
-            self.entries.append([match.group(2), text[pos:end], value])
-            pos = end
+                self.entries.append(Entry(None, chunk, None, first))
+                self._block(first, last, commands)
+        for assignment in self.script.assignments:
+            if assignment.place in _PLACES:
+                self.blocked.setdefault(assignment.name, []).append('line %d assigns it %s' % (assignment.line, _PLACES[assignment.place]))
+
+    def _spans(self, count):
+        """(first line, last line, top-level commands) covering every line, commands sharing a line merged."""
+        spans = []
+        for command in self.script.commands:
+            if spans and command.line <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], command.end_line), spans[-1][2] + [command])
+            else:
+                spans.append((command.line, command.end_line, [command]))
+        if self.script.error:
+            # The commands before the error are understood; the rest of the file is kept as one block.
+            start = spans[-1][1] + 1 if spans else 1
+            spans.append((min(start, max(count, 1)), max(count, 1), []))
+        result = []
+        line = 1
+        for first, last, commands in spans:
+            result.extend((number, number, []) for number in range(line, first))
+            result.append((first, last, commands))
+            line = last + 1
+        result.extend((number, number, []) for number in range(line, count + 1))
+        return result
+
+    @staticmethod
+    def _editable(first, last, commands):
+        if first != last or len(commands) != 1:
+            return False
+        command = commands[0]
+        if not command.plain or command.kind not in ('assign', 'export') or len(command.assignments) != 1:
+            return False
+        word = command.assignments[0].word
+        return not (word.multiline or word.continued) and command.words == (1 if command.kind == 'assign' else 2)
+
+    def _block(self, first, last, commands):
+        """Record why the top-level assignments of a span that is not editable cannot be changed."""
+        for command in commands:
+            for assignment in command.assignments:
+                word = assignment.word
+                if word.multiline:
+                    why = 'with a value that spans several lines'
+                elif word.continued or command.line != command.end_line:
+                    why = 'on a line continued with a backslash-newline'
+                elif not command.plain:
+                    why = 'in a command with a pipe, &&, ||, !, a redirection or a here-document'
+                elif len(commands) > 1:
+                    why = 'on a line that holds several commands'
+                elif len(command.assignments) > 1:
+                    why = 'together with other variables in one command'
+                else:
+                    why = 'in a command this editor does not rewrite'
+                self.blocked.setdefault(assignment.name, []).append('line %d assigns it %s' % (assignment.line, why))
 
     def text(self):
-        return ''.join(entry[1] for entry in self.entries)
+        return ''.join(entry.text for entry in self.entries)
+
+    def base_text(self):
+        """The text without the lines apply() added: what the proof compares the new text with."""
+        return ''.join(entry.text for entry in self.entries if not entry.added)
 
     def effective(self):
-        """KEY -> value as the shell sees it after sourcing (later assignments win)."""
+        """KEY -> value as the shell sees it after sourcing (later assignments win); Unknown where it cannot be read."""
+        text = self.text()
+        script = parse(text)
+        lines = text.split('\n')
+        plain = set(id(assignment) for command in script.commands if command.plain for assignment in command.assignments)
         values = {}
-        for key, _line, value in self.entries:
-            if key is not None:
-                values[key] = value
+        for assignment in sorted(script.assignments, key=lambda assignment: assignment.line):
+            if assignment.place in ('heredoc', 'string', 'continuation'):
+                continue
+            if id(assignment) in plain:
+                values[assignment.name] = word_value(assignment.word)
+            else:
+                values[assignment.name] = Unknown(lines[assignment.line - 1].strip())
         return values
 
     def _template_index(self, key):
-        template = re.compile(r'^[ \t]*#[ \t]*(?:export[ \t]+)?%s=' % re.escape(key))
+        template = re.compile(r'[ \t]*#[ \t]*(?:export[ \t]+)?%s=' % re.escape(key))
         for index, entry in enumerate(self.entries):
-            if entry[0] is None and template.match(entry[1]):
+            if entry.key is None and '\n' not in entry.text.rstrip('\n') and template.match(entry.text):
                 return index
         return None
 
+    def check(self, keys):
+        """Raise ConfigError when a key to manage is assigned where this editor cannot change it, or the file cannot be read."""
+        problems = []
+        if self.script.error:
+            problems.append('%s: the file is not valid sh there, fix it by hand' % self.script.error)
+        for key in sorted(keys):
+            for where in self.blocked.get(key, ()):
+                problems.append('%s: %s' % (key, where))
+        if problems:
+            raise ConfigError('; '.join(problems))
+
     def apply(self, desired):
-        """Set (value str) or remove (value None) keys in place. Returns the keys whose effective value changed."""
+        """Set (value str) or remove (value None) keys in place. Returns the keys whose effective value changed.
+
+        Raises ConfigError (and changes nothing) when a key is assigned where only a shell could change it.
+        """
+        self.check(desired)
         current = self.effective()
         changed = []
         inserts = {}
@@ -109,33 +207,43 @@ class ConfigText(object):
             if value is not None and current.get(key) == value:
                 continue
             changed.append(key)
-            indexes = [i for i, entry in enumerate(self.entries) if entry[0] == key]
-            new_line = None if value is None else '%s=%s\n' % (key, quote(value))
+            indexes = [i for i, entry in enumerate(self.entries) if entry.key == key]
             for index in indexes:
-                self.entries[index] = [None, '', None]
-            if new_line is None:
+                self.entries[index] = Entry(None, '', added=True)
+            if value is None:
                 continue
+            new = Entry(key, '%s=%s\n' % (key, quote(value)), value, added=True)
             if indexes:
-                self.entries[indexes[-1]] = [key, new_line, value]
+                self.entries[indexes[-1]] = new
             else:
-                inserts.setdefault(self._template_index(key), []).append([key, new_line, value])
+                inserts.setdefault(self._template_index(key), []).append(new)
         if inserts:
-            entries = []
-            for index, entry in enumerate(self.entries):
-                entries.append(entry)
-                entries.extend(inserts.get(index, []))
-            entries.extend(inserts.get(None, []))
-            for index, entry in enumerate(entries[1:]):
-                # A line inserted after an unterminated last line must start on its own line.
-                if entry[0] is not None and not entries[index][1].endswith('\n') and entries[index][1]:
-                    entries[index] = [entries[index][0], entries[index][1] + '\n', entries[index][2]]
-            self.entries = entries
-        self.entries = [entry for entry in self.entries if entry[1]]
+            self._insert(inserts)
+        self.entries = [entry for entry in self.entries if entry.text]
         return changed
+
+    def _insert(self, inserts):
+        """Put the new lines after their template comments (index) or at the end (None)."""
+        entries = []
+        for index, entry in enumerate(self.entries + [None]):
+            if entry is not None:
+                entries.append(entry)
+            added = inserts.get(index if entry is not None else None)
+            if not added:
+                continue
+            last = next((old for old in reversed(entries) if old.text), None)
+            if last is not None and not last.text.endswith('\n'):
+                if entry is None and self.script.trailing_backslash:
+                    raise ConfigError('line %d ends with a backslash and no newline: a line added after it would continue it; '
+                                      'end the file with a newline' % last.line)
+                # The last line has no newline: it gets one (an entry of its own, so that the base text keeps it too).
+                entries.append(Entry(None, '\n'))
+            entries.extend(added)
+        self.entries = entries
 
     def masked_text(self):
         """The text with secret values replaced, for diffs."""
-        return ''.join('%s=%s\n' % (key, SECRET_MASK) if key in SECRET_KEYS else raw for key, raw, dummy in self.entries)
+        return ''.join('%s=%s\n' % (entry.key, SECRET_MASK) if entry.key in SECRET_KEYS else entry.text for entry in self.entries)
 
 
 def public_settings(values):
@@ -148,16 +256,25 @@ def _printable(text):
     return text.encode('utf-8', 'surrogateescape').decode('utf-8', 'replace')
 
 
-def validate_settings(settings):
-    """Normalise the requested settings. Returns (KEY -> str or None, list of error messages)."""
+def validate_settings(settings, allowed_environment=()):
+    """Normalise the requested settings. Returns (KEY -> str or None, list of error messages).
+
+    A key of the environment (PATH, LD_PRELOAD, IFS...) may be set only when listed in `allowed_environment`;
+    removing one (None) is always allowed.
+    """
     desired = {}
     errors = []
     for key, value in settings.items():
-        if not KEY_NAME_RE.match(key):
-            errors.append('%s: invalid variable name; expected [A-Z_][A-Z0-9_]* (kdump-tools variables are upper case)' % key)
+        if not isinstance(key, str) or not KEY_NAME_RE.fullmatch(key):
+            errors.append('%r: invalid variable name; expected [A-Z_][A-Z0-9_]* (kdump-tools variables are upper case)' % (key,))
             continue
         if value is None:
             desired[key] = None
+            continue
+        if environment_key(key) and key not in allowed_environment:
+            errors.append('%s: refused: the shell that sources the file, the dynamic linker or the programs kdump-config runs read %s '
+                          'from the environment (and systemd exports every key of the file to the kdump-tools services); list it '
+                          'in allow_environment_keys to write it anyway' % (key, key))
             continue
         text, problem = normalise(key, value)
         if problem:
@@ -172,7 +289,7 @@ def parse_show(output):
     result = {'current_state': None, 'ready': False}
     lines = output.splitlines()
     for index, line in enumerate(lines):
-        state = _STATE_RE.match(line.strip())
+        state = _STATE_RE.fullmatch(line.strip())
         if state:
             result['current_state'] = '%s to %s' % state.groups()
             result['ready'] = state.group(1) == 'ready'
@@ -181,7 +298,7 @@ def parse_show(output):
         elif line.strip() == 'kexec command:' and index + 1 < len(lines):
             result['kexec_command'] = lines[index + 1].strip()
         else:
-            field = _SHOW_FIELD_RE.match(line)
+            field = _SHOW_FIELD_RE.fullmatch(line)
             if field:
                 result[field.group(1)] = field.group(2)
     return result
@@ -207,9 +324,10 @@ class KdumpConfig(object):
         self.params = module.params
         self.root = self.params['root']
         self.path = host_path(self.root, self.params['path'])
-        if self.root == '/':
-            self.path = os.path.realpath(self.path)
         self.result = {'changed': False, 'changed_keys': [], 'reloaded': False, 'reload_action': 'none'}
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg='%s; %s left untouched' % (msg, self.path), **kwargs)
 
     def run(self):
         settings = self.params['settings'] or {}
@@ -217,51 +335,89 @@ class KdumpConfig(object):
             if settings.get(key) not in (None, ''):
                 # Masks the secret everywhere in the output, the echoed module arguments included.
                 self.module.no_log_values.add(str(settings[key]))
-        desired, errors = validate_settings(settings)
+        allowed = self.params['allow_environment_keys'] or []
+        errors = ['allow_environment_keys: %r is not a variable name' % (key,) for key in allowed if not KEY_NAME_RE.fullmatch(key)]
+        desired, invalid = validate_settings(settings, allowed)
+        errors.extend(invalid)
         if errors:
-            self.module.fail_json(msg='Invalid kdump-tools settings, %s left untouched: %s' % (self.path, '; '.join(errors)), errors=errors)
-        exists = os.path.exists(self.path)
-        before = ''
-        if exists:
-            try:
-                with open(self.path, encoding='utf-8', errors='surrogateescape', newline='') as handle:
-                    before = handle.read()
-            except (IOError, OSError) as exc:
-                self.module.fail_json(msg='Cannot read %s: %s' % (self.path, exc))
+            self.fail('Invalid kdump-tools settings: %s' % '; '.join(errors), errors=errors)
+        real, exists, before = self._read()
         config = ConfigText(before)
         before_masked = _printable(config.masked_text())
-        changed_keys = config.apply(desired)
+        try:
+            changed_keys = config.apply(desired)
+        except ConfigError as exc:
+            self.fail('Cannot manage %s safely: %s' % (', '.join(sorted(desired)), exc))
         after = config.text()
+        effective = config.effective()
         self.result['changed_keys'] = sorted(changed_keys)
-        self.result['settings'] = public_settings(config.effective())
+        self.result['settings'] = public_settings(effective)
         if after != before:
             self.result['changed'] = True
-            directory = os.path.dirname(self.path)
-            if not os.path.isdir(directory):
-                self.module.fail_json(msg='Directory %s does not exist: is kdump-tools installed?' % directory)
+            if not os.path.isdir(os.path.dirname(real)):
+                self.module.fail_json(msg='Directory %s does not exist: is kdump-tools installed?' % os.path.dirname(real))
+            self._prove(config, dict((key, desired[key]) for key in changed_keys),
+                        dict((key, value) for key, value in effective.items() if isinstance(value, str)))
             if self.module._diff:
-                self.result['diff'] = {
-                    'before': before_masked, 'after': _printable(config.masked_text()),
-                    'before_header': '%s (content)' % self.path, 'after_header': '%s (content)' % self.path,
-                }
+                header = '%s (content)' % (real if real != self.path else self.path)
+                self.result['diff'] = {'before': before_masked, 'after': _printable(config.masked_text()),
+                                       'before_header': header, 'after_header': header}
             if not self.module.check_mode:
-                self._write(after, exists)
+                self._write(real, after, exists)
         if self.params['reload']:
-            self._reload(config.effective(), changed_keys)
+            self._reload(effective, changed_keys)
         self.module.exit_json(**self.result)
 
-    def _write(self, text, exists):
+    def _read(self):
+        """(host path to write, whether it exists, its text): links are followed only inside root."""
+        try:
+            real, exists = real_path(self.root, self.params['path'])
+            data = read_bytes(self.root, self.params['path'], MAX_BYTES + 1) if exists else None
+        except OutsideRoot as exc:
+            self.fail('Refused: %s; kdump_config never reads or writes outside root (make it a file, or a link inside root)' % exc)
+        except NotRegular as exc:
+            self.fail('Refused: %s' % exc)
+        except (IOError, OSError) as exc:
+            if not isinstance(exc, FileNotFoundError):
+                self.fail('Cannot read %s: %s' % (self.path, exc))
+            # A missing directory on the way: reported below, if there is something to write.
+            return self.path, False, ''
+        if data is not None and len(data) > MAX_BYTES:
+            self.fail('Refused: %s is larger than %d bytes, not a kdump-tools defaults file' % (real, MAX_BYTES))
+        return real, exists and data is not None, (data or b'').decode('utf-8', 'surrogateescape')
+
+    def _prove(self, config, changes, static):
+        """Check the new text with dash and bash before writing it (in check mode too)."""
+        shells = [(name, self.module.get_bin_path(name)) for name in ('dash', 'bash')]
+        shells = [(name, path) for name, path in shells if path]
+        if not any(name == 'bash' for name, dummy in shells):
+            self.module.warn('bash is not installed: the new content of %s is proved with %s only'
+                             % (self.path, ' and '.join(name for name, dummy in shells) or 'no shell'))
+        if not shells:
+            shells = [('sh', self.module.get_bin_path('sh', required=True))]
+        # expand_user_and_vars=False: run_command would otherwise expand the $NAME of the scripts itself.
+        proof = Proof(lambda args, cwd: self.module.run_command(args, cwd=cwd, encoding=None, expand_user_and_vars=False),
+                      shells, self.module.get_bin_path('env', required=True), self.module.get_bin_path('timeout'),
+                      self.module.tmpdir)
+        try:
+            proof.prove(config.text(), config.base_text(), changes, static)
+        except ProofError as exc:
+            self.fail('The new content could not be proved: %s' % exc)
+        self.result['proved_with'] = [name for name, dummy in shells]
+
+    def _write(self, real, text, exists):
         if exists and self.params['backup']:
-            self.result['backup_file'] = self.module.backup_local(self.path)
+            self.result['backup_file'] = self.module.backup_local(real)
         fd, tmp = tempfile.mkstemp(dir=self.module.tmpdir)
         # surrogateescape and newline='' give back undecodable bytes and line endings exactly as read.
         with os.fdopen(fd, 'w', encoding='utf-8', errors='surrogateescape', newline='') as handle:
             handle.write(text)
         os.chmod(tmp, 0o644)
-        self.module.atomic_move(tmp, self.path)
+        # A link inside root is written through: the file it points to is replaced, the link stays.
+        self.module.atomic_move(tmp, real)
         if not exists:
             # atomic_move applies the umask to new files; the packaged file is 0644.
-            os.chmod(self.path, 0o644)
+            os.chmod(real, 0o644)
 
     def _reload(self, values, changed_keys):
         kdump_config = self.module.get_bin_path('kdump-config', opt_dirs=['/usr/sbin', '/sbin'])

@@ -9,7 +9,8 @@
 
 Every validator takes the value as a string and returns None when it is acceptable, or a sentence
 describing the allowed form. The forms are stricter than what the shell would accept because
-kdump-config uses most values unquoted (field splitting, globbing) or through ``eval``.
+kdump-config uses most values unquoted (field splitting, globbing) or through ``eval``. Every pattern
+matches the whole value (fullmatch): `$` would also match before a final newline.
 """
 
 from __future__ import annotations
@@ -17,7 +18,25 @@ from __future__ import annotations
 import ipaddress
 import re
 
-KEY_NAME_RE = re.compile(r'^[A-Z_][A-Z0-9_]*$')
+KEY_NAME_RE = re.compile(r'[A-Z_][A-Z0-9_]*')
+
+# Names that change how the shell sourcing the file, the dynamic linker, the C library or the programs
+# kdump-config starts behave. The file is sourced by root's shell and systemd exports every key of it to the
+# kdump-tools services (EnvironmentFile=), so such a key is written only when the playbook lists it.
+ENVIRONMENT_KEYS = frozenset((
+    # POSIX sh, dash and bash
+    'PATH', 'IFS', 'ENV', 'BASH_ENV', 'CDPATH', 'GLOBIGNORE', 'SHELLOPTS', 'BASHOPTS', 'PS1', 'PS2', 'PS3', 'PS4',
+    'PROMPT_COMMAND', 'HOME', 'PWD', 'OLDPWD', 'SHELL', 'SHLVL', 'OPTIND', 'OPTARG', 'OPTERR', 'PPID', 'LINENO',
+    'FUNCNEST', 'POSIXLY_CORRECT', 'EXECIGNORE', 'INPUTRC', 'TMOUT', 'FCEDIT', 'MAIL', 'MAILCHECK', 'MAILPATH',
+    'HISTFILE', 'HISTFILESIZE', 'HISTSIZE', 'HISTCONTROL', 'HISTIGNORE', 'HISTTIMEFORMAT', 'HISTCMD', 'RANDOM',
+    'SECONDS', 'UID', 'EUID', 'GROUPS', 'HOSTNAME', 'TERM',
+    # the dynamic linker and the C library
+    'GCONV_PATH', 'GLIBC_TUNABLES', 'HOSTALIASES', 'LOCALDOMAIN', 'LOCPATH', 'NLSPATH', 'RES_OPTIONS',
+    'RESOLV_HOST_CONF', 'TMPDIR', 'TZ', 'TZDIR', 'LANG', 'LANGUAGE',
+    # ssh and scp (the dump target), compressors
+    'SSH_ASKPASS', 'SSH_ASKPASS_REQUIRE', 'SSH_AUTH_SOCK', 'DISPLAY', 'XZ_OPT', 'XZ_DEFAULTS', 'GZIP', 'BZIP', 'BZIP2',
+))
+ENVIRONMENT_PREFIXES = ('LD_', 'LC_', 'BASH_', 'MALLOC_')
 
 # Keys read when the capture kernel is loaded: changing them needs `kdump-config reload`.
 # Every other key is read from the root filesystem at dump time.
@@ -31,14 +50,17 @@ SECRET_KEYS = frozenset(('FTP_PASSWORD',))
 
 DUMP_UNIT_WORD = 'systemd.unit=kdump-tools-dump.service'
 
-_SAFE_PATH_RE = re.compile(r'^/[A-Za-z0-9._/+-]*$')
+_SAFE_PATH_RE = re.compile(r'/[A-Za-z0-9._/+-]*')
 _SAFE_WORD = r'[A-Za-z0-9._/+=:,@%-]+'
-_OPTION_WORDS_RE = re.compile(r'^%s( +%s)*$' % (_SAFE_WORD, _SAFE_WORD))
+_SAFE_WORD_RE = re.compile(_SAFE_WORD)
+_OPTION_WORDS_RE = re.compile(r'%s( +%s)*' % (_SAFE_WORD, _SAFE_WORD))
 _CMDLINE_FORBIDDEN = set('"`$\\;|&<>()')
-_USER_RE = re.compile(r'^[a-z_][a-z0-9_.-]*$')
-_LABEL_RE = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
-_REMOTE_PATH_RE = re.compile(r'^[A-Za-z0-9._/+-]+$')
-_FTP_USER_RE = re.compile(r'^[A-Za-z0-9._@+-]+$')
+_USER_RE = re.compile(r'[a-z_][a-z0-9_.-]*')
+_LABEL_RE = re.compile(r'[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?')
+_REMOTE_PATH_RE = re.compile(r'[A-Za-z0-9._/+-]+')
+_FTP_USER_RE = re.compile(r'[A-Za-z0-9._@+-]+')
+_DIGITS_RE = re.compile(r'[0-9]+')
+_IPV4_CHARS_RE = re.compile(r'[0-9.]+')
 _COMPRESSIONS = ('bzip2', 'gzip', 'lz4', 'xz')
 
 
@@ -55,8 +77,13 @@ def _one_of(*choices):
     return check
 
 
+def environment_key(key):
+    """True for a name that changes how the shell, the linker or the programs behave (see ENVIRONMENT_KEYS)."""
+    return key in ENVIRONMENT_KEYS or key.startswith(ENVIRONMENT_PREFIXES)
+
+
 def _abs_path(value):
-    if _SAFE_PATH_RE.match(value):
+    if _SAFE_PATH_RE.fullmatch(value):
         return None
     return ('an absolute path made only of the characters A-Z a-z 0-9 . _ / + - '
             '(kdump-config uses it unquoted, also in remote commands)')
@@ -64,7 +91,7 @@ def _abs_path(value):
 
 def _int_at_least(minimum, maximum=None):
     def check(value):
-        if re.match(r'^[0-9]+$', value) and int(value) >= minimum and (maximum is None or int(value) <= maximum):
+        if _DIGITS_RE.fullmatch(value) and int(value) >= minimum and (maximum is None or int(value) <= maximum):
             return None
         if maximum is None:
             return 'a decimal integer >= %d' % minimum
@@ -79,18 +106,18 @@ def _is_host(host):
         except ValueError:
             return False
         return True
-    if re.match(r'^[0-9.]+$', host):
+    if _IPV4_CHARS_RE.fullmatch(host):
         try:
             ipaddress.IPv4Address(host)
         except ValueError:
             return False
         return True
-    return len(host) <= 253 and all(_LABEL_RE.match(label) for label in host.split('.'))
+    return len(host) <= 253 and all(_LABEL_RE.fullmatch(label) for label in host.split('.'))
 
 
 def _ssh(value):
     user, sep, host = value.partition('@')
-    if sep and _USER_RE.match(user) and _is_host(host):
+    if sep and _USER_RE.fullmatch(user) and _is_host(host):
         return None
     return 'user@host, where user matches [a-z_][a-z0-9_.-]* and host is a host name, an IPv4 address or an [IPv6] address'
 
@@ -109,20 +136,20 @@ def _split_host(value):
 
 def _nfs(value):
     host, has_path, path = _split_host(value)
-    if has_path and _is_host(host) and _SAFE_PATH_RE.match(path):
+    if has_path and _is_host(host) and _SAFE_PATH_RE.fullmatch(path):
         return None
     return 'host:/absolute/export/path (host name, IPv4 or [IPv6]; path characters A-Z a-z 0-9 . _ / + -)'
 
 
 def _ftp(value):
     host, has_path, path = _split_host(value)
-    if _is_host(host) and (not has_path or _REMOTE_PATH_RE.match(path)):
+    if _is_host(host) and (not has_path or _REMOTE_PATH_RE.fullmatch(path)):
         return None
     return 'host[:path] (host name, IPv4 or [IPv6]; path characters A-Z a-z 0-9 . _ / + -)'
 
 
 def _ftp_user(value):
-    if _FTP_USER_RE.match(value):
+    if _FTP_USER_RE.fullmatch(value):
         return None
     return 'a user name made of the characters A-Z a-z 0-9 . _ @ + -'
 
@@ -135,7 +162,7 @@ def _ftp_password(value):
 
 def _fail_cmd(value):
     words = value.split(' ')
-    if _SAFE_PATH_RE.match(words[0]) and all(re.match('^%s$' % _SAFE_WORD, word) for word in words[1:]):
+    if _SAFE_PATH_RE.fullmatch(words[0]) and all(_SAFE_WORD_RE.fullmatch(word) for word in words[1:]):
         return None
     return ('one absolute executable path followed by plain arguments (characters A-Z a-z 0-9 . _ / + = : , @ % -). '
             'kdump-tools runs it as `$KDUMP_FAIL_CMD ;` without a shell, so ; | & quotes $ and redirections would not '
@@ -143,7 +170,7 @@ def _fail_cmd(value):
 
 
 def _option_words(value):
-    if _OPTION_WORDS_RE.match(value):
+    if _OPTION_WORDS_RE.fullmatch(value):
         return None
     return ('option words separated by spaces, made of the characters A-Z a-z 0-9 . _ / + = : , @ % - '
             '(kdump-config uses the value unquoted or through eval)')

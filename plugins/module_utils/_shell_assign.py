@@ -5,21 +5,18 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""Shell assignment lines (/etc/default/kdump-tools, /etc/default/grub) read as data, never executed.
+"""Values of shell assignments (/etc/default/kdump-tools, /etc/default/grub) read as data, never executed.
 
-One scanner, dash quoting rules, two uses. With a variable lookup, $NAME and ${NAME} expand and any
-other substitution is refused (reading grub files as grub-mkconfig sources them). Without one, a value
-that needs any expansion is Unknown, so that an editor never mistakes it for a string.
+_shell_syntax.py finds the words; this file computes their values with dash's quoting rules. With a
+variable lookup, $NAME and ${NAME} expand and any other substitution is refused (reading grub files as
+grub-mkconfig sources them). Without one, a value that needs any expansion is Unknown, so that an editor
+never mistakes it for a string.
 """
 
 from __future__ import annotations
 
-import re
+from ansible_collections.fleet.kdump.plugins.module_utils._shell_syntax import NAME as _NAME, parse
 
-# An assignment at the start of a command (kdump-tools lines may be indented).
-ASSIGNMENT = re.compile(r'[ \t]*(export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=')
-_EXPORT_ONLY = re.compile(r'export([ \t]+[A-Za-z_][A-Za-z0-9_]*)*[ \t]*(?=[\n;#]|$)')
-_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
 _OPERATORS = '&|<>()'
 _WORD_END = ' \t\n;' + _OPERATORS
 # What a backslash escapes inside double quotes; a tuple, so that '' (end of text) is not in it.
@@ -27,11 +24,7 @@ _DQ_ESCAPABLE = ('$', '`', '"', '\\', '\n')
 
 
 class Unsupported(Exception):
-    """A construct whose value only a shell could compute; scan_assignments sets `pos` where the refused text starts."""
-
-    def __init__(self, message, pos=None):
-        super().__init__(message)
-        self.pos = pos
+    """A construct whose value only a shell could compute."""
 
 
 class Unknown(object):
@@ -91,7 +84,11 @@ def scan_word(text, pos, lookup=None):
     length = len(text)
     while pos < length:
         char = text[pos]
-        if char == '\\' and (not quoted or text[pos + 1:pos + 2] in _DQ_ESCAPABLE):
+        if char == '\\' and pos + 1 == length:
+            # A backslash that ends the text stays (dash and bash keep it).
+            out.append(char)
+            pos += 1
+        elif char == '\\' and (not quoted or text[pos + 1:pos + 2] in _DQ_ESCAPABLE):
             # Backslash-newline is a line continuation.
             if text[pos + 1:pos + 2] != '\n':
                 out.append(text[pos + 1:pos + 2])
@@ -125,99 +122,48 @@ def scan_word(text, pos, lookup=None):
     return (''.join(out) if static else Unknown(text[start:pos])), pos
 
 
-def scan_assignments(text, pos, lookup=None):
-    """Read the simple command at text[pos]: assignments (`export` before the first allowed) or a bare `export NAME...`.
+def word_value(word, lookup=None):
+    """The value assigned by an assignment word (a _shell_syntax Word of NAME=value or export's argument)."""
+    return scan_word(word.raw, word.raw.index('=') + 1, lookup)[0]
 
-    Returns ([(name, value), ...] in order, position of what ends the command: newline, ';', '#' or the end of
-    the text). A later assignment sees the earlier ones, as in the shell. Values are as scan_word gives them.
-    Raises Unsupported for anything else, such as a command after the assignments.
-    """
-    export_only = _EXPORT_ONLY.match(text, pos)
-    if export_only:
-        return [], export_only.end()
-    match = ASSIGNMENT.match(text, pos)
-    if not match:
-        raise Unsupported('not a plain assignment', pos)
-    assignments = []
+
+def _command_values(command, values):
+    """NAME -> value of one command of assignments; a later assignment sees the earlier ones, as in the shell."""
     assigned = {}
 
     def scoped(name):
-        return assigned[name] if name in assigned else lookup(name)
+        return assigned[name] if name in assigned else values.get(name, '')
 
-    length = len(text)
-    while True:
-        try:
-            value, pos = scan_word(text, match.end(), scoped if lookup is not None else None)
-        except Unsupported as exc:
-            exc.pos = match.start()
-            raise
-        assignments.append((match.group(2), value))
-        assigned[match.group(2)] = value
-        if pos < length and text[pos] in _OPERATORS:
-            raise Unsupported('shell operator %s is not supported' % text[pos], match.start())
-        while pos < length and text[pos] in ' \t':
-            pos += 1
-        if pos >= length or text[pos] in '\n;#':
-            return assignments, pos
-        match = ASSIGNMENT.match(text, pos)
-        if not match or match.group(1):
-            raise Unsupported('assignments followed by a command only apply to that command', pos)
-
-
-def physical_line_end(text, pos):
-    """Position after the newline that ends the physical line at text[pos], or the end of the text."""
-    newline = text.find('\n', pos)
-    return len(text) if newline < 0 else newline + 1
-
-
-def logical_line_end(text, pos):
-    """Position after the newline that ends the shell line starting at text[pos]: quotes and backslash-newline continue it.
-
-    A quote that never closes (dash then refuses the whole file) ends the line at the end of its first physical line.
-    """
-    scan = pos
-    while scan < len(text):
-        char = text[scan]
-        if char in '#\n':
-            # A newline ends the line; so does a comment, which is a '#' where a word would start.
-            return physical_line_end(text, scan)
-        if char in _WORD_END:
-            scan += 1
-            continue
-        try:
-            scan = scan_word(text, scan)[1]
-        except Unsupported:
-            return physical_line_end(text, pos)
-    return len(text)
+    for assignment in command.assignments:
+        assigned[assignment.name] = word_value(assignment.word, scoped)
+    return assigned
 
 
 def parse_shell_assignments(text, variables=None, source='file'):
-    """Emulate sourcing `text` as far as plain assignments go, without running anything.
+    """Emulate sourcing `text` as far as plain top-level assignments go, without running anything.
 
-    Handles NAME=value, NAME="...", NAME='...', `export NAME=...`, several assignments on a line,
+    Handles NAME=value, NAME="...", NAME='...', `export NAME=...`, several assignments in a command,
     comments, backslash escapes and $NAME / ${NAME} expansion (unset names expand to '').
-    Anything else (commands, conditionals, $(...), ${NAME:-x}) is skipped and reported.
-    `variables` is the state before this file (grub sources several files in turn); it is not modified.
-    Returns (variables after this file, list of warnings).
+    Anything else (commands, compound commands, $(...), ${NAME:-x}) is skipped and reported, as is what
+    follows a syntax error. `variables` is the state before this file (grub sources several files in turn);
+    it is not modified. Returns (variables after this file, list of warnings).
     """
     values = dict(variables or {})
     warnings = []
-    pos = 0
-    while pos < len(text):
-        if text[pos] in ' \t\n;':
-            pos += 1
-            continue
-        if text[pos] == '#':
-            pos = physical_line_end(text, pos)
+    script = parse(text)
+    lines = text.split('\n')
+
+    def warn(line, problem):
+        warnings.append('%s line %d: %s, ignored: %s' % (source, line, problem, lines[line - 1].strip()))
+
+    for command in script.commands:
+        if not command.plain or command.kind not in ('assign', 'export'):
+            warn(command.line, 'not a plain assignment')
             continue
         try:
-            assignments, pos = scan_assignments(text, pos, lambda name: values.get(name, ''))
+            values.update(_command_values(command, values))
         except Unsupported as exc:
-            # Reading on at the physical line after the refused text keeps it from hiding the assignments that follow.
-            stop = physical_line_end(text, exc.pos)
-            shown = text[text.rfind('\n', 0, exc.pos) + 1:stop].strip()
-            warnings.append('%s line %d: %s, ignored: %s' % (source, text.count('\n', 0, pos) + 1, exc, shown))
-            pos = stop
-            continue
-        values.update(assignments)
+            warn(command.line, str(exc))
+    if script.error:
+        warn(script.error.line, '%s; the rest of the file is not read' % script.error.args[0].split(': ', 1)[1])
     return values, warnings

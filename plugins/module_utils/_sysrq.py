@@ -20,7 +20,8 @@ import os
 import tempfile
 import time
 
-from ansible_collections.fleet.kdump.plugins.module_utils._host_state import gather, host_path, read_text, use_kdump
+from ansible_collections.fleet.kdump.plugins.module_utils._host_files import HostFiles, OutsideRoot, real_path
+from ansible_collections.fleet.kdump.plugins.module_utils._host_state import gather, read_text, use_kdump
 
 STATE_FILE = '/run/fleet-kdump/sysrq_test.json'
 TRIGGER = '/proc/sysrq-trigger'
@@ -61,30 +62,33 @@ def _check(name, ok, detail):
 
 def _target_check(root, settings, targets):
     coredir = _setting(settings, 'KDUMP_COREDIR', DEFAULT_COREDIR)
+    files = HostFiles(root)
     problems = []
     found = []
     if 'ftp' in targets:
         found.append('FTP %s' % settings['FTP'])
     if 'ssh' in targets:
         key = _setting(settings, 'SSH_KEY', DEFAULT_SSH_KEY)
-        if os.path.isfile(host_path(root, key)):
+        if files.is_file(key):
             found.append('SSH %s with key %s' % (settings['SSH'], key))
         else:
             problems.append('SSH=%s but the key %s does not exist' % (settings['SSH'], key))
     if 'nfs' in targets:
         found.append('NFS %s (mounted on %s at dump time)' % (settings['NFS'], coredir))
     if 'local' in targets:
-        if os.path.isdir(host_path(root, coredir)):
+        if files.is_dir(coredir):
             found.append('local directory %s' % coredir)
         else:
             problems.append('local dump directory %s does not exist' % coredir)
-    return _check('dump_target', not problems, '; '.join(problems or found))
+    return _check('dump_target', not problems, '; '.join(problems + files.refused or found))
 
 
 def _free_space_check(root, settings, min_free):
     coredir = _setting(settings, 'KDUMP_COREDIR', DEFAULT_COREDIR)
     try:
-        stat = os.statvfs(host_path(root, coredir))
+        stat = os.statvfs(real_path(root, coredir)[0])
+    except OutsideRoot as exc:
+        return _check('free_space', False, str(exc))
     except OSError as exc:
         return _check('free_space', False, 'cannot stat %s: %s' % (coredir, exc.strerror))
     free = stat.f_bavail * stat.f_frsize
@@ -206,19 +210,40 @@ class SysrqTest(object):
         shell = self.module.get_bin_path('sh', required=True)
         # setsid -f returns at once and leaves sh in a new session; sh first lets go of the inherited descriptors
         # (run_command's pipes, the connection's stdin), so the crash outlives this process and its connection.
-        rc, out, err = self.module.run_command(
-            [setsid, '-f', shell, '-c', ARM_SCRIPT, 'sysrq_test', str(delay), host_path(self.root, TRIGGER)], cwd='/')
+        trigger = self._inside(TRIGGER)
+        rc, out, err = self.module.run_command([setsid, '-f', shell, '-c', ARM_SCRIPT, 'sysrq_test', str(delay), trigger], cwd='/')
         if rc != 0:
-            os.unlink(host_path(self.root, STATE_FILE))
+            os.unlink(self._inside(STATE_FILE))
             self.module.fail_json(msg='Could not arm the crash', rc=rc, stdout=out, stderr=err)
         return {'trigger_time': trigger_time, 'trigger_time_iso': state['trigger_time_iso'], 'armed_after': delay,
                 'state_file': STATE_FILE}
 
+    def _inside(self, path):
+        """The host path of `path` under root, links followed inside it; fails for one that leads outside."""
+        try:
+            return real_path(self.root, path)[0]
+        except OutsideRoot as exc:
+            self.module.fail_json(msg='Refused: %s' % exc)
+
+    def _state_directory(self):
+        """The directory of STATE_FILE under root, created where missing below its deepest existing (real) ancestor."""
+        directory, missing = os.path.dirname(STATE_FILE), []
+        while True:
+            try:
+                real = real_path(self.root, directory)[0]
+                break
+            except FileNotFoundError:
+                directory, name = os.path.split(directory)
+                missing.insert(0, name)
+            except OutsideRoot as exc:
+                self.module.fail_json(msg='Refused: %s' % exc)
+        path = os.path.join(real, *missing)
+        os.makedirs(path, 0o755, exist_ok=True)
+        return path
+
     def _write_state(self, state):
-        path = host_path(self.root, STATE_FILE)
-        directory = os.path.dirname(path)
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
+        directory = self._state_directory()
+        path = os.path.join(directory, os.path.basename(STATE_FILE))
         fd, tmp = tempfile.mkstemp(dir=directory)
         with os.fdopen(fd, 'w') as handle:
             json.dump(state, handle)

@@ -14,8 +14,15 @@ description:
   - Reads C(/proc), C(/sys), C(/etc), C(/boot) and C(/var/lib/dpkg) and returns the C(crashkernel=) values of the running
     kernel, the boot configuration and C(/boot/grub/grub.cfg), what they reserve on this RAM, what the kernel really
     reserved, whether a capture kernel is loaded, and plain-language problems.
-  - The C(crashkernel=) arithmetic follows Linux 6.x C(kernel/crash_core.c), the same code as the
-    P(fleet.kdump.crashkernel_reservation#filter) filter.
+  - The C(crashkernel=) arithmetic follows the kernel (C(kernel/crash_core.c) of 6.1, C(kernel/crash_reserve.c) of 6.12), the same
+    code as the P(fleet.kdump.crashkernel_reservation#filter) filter, with the semantics of the release that reads the command
+    line, x86_64 rules (see C(docs/crashkernel.md)). The running release for RV(ansible_facts.crashkernel.expected_bytes); the
+    release GRUB boots next (RV(ansible_facts.crashkernel.next_boot_release)) for RV(ansible_facts.crashkernel.configured_expected_bytes).
+    For example C(crashkernel=foo crashkernel=256M,high) reserves 256 MiB on Linux 6.1 (x86 falls back to C(,high) when the plain
+    value is invalid) and nothing on 6.7 and later (C(,high) counts only when there is no plain value at all).
+  - Files are read under O(root) only. Symbolic links are followed while they stay inside O(root); a file reached through a
+    link that leaves it, or that is not a regular file (a FIFO, a device), is not read and is named in
+    RV(ansible_facts.crashkernel.problems).
   - C(/etc/default/kdump-tools) and C(/etc/default/grub) (plus C(/etc/default/grub.d/*.cfg)) are parsed as data, never sourced
     or executed; only plain assignments with C($NAME) expansion are understood and anything else is reported in RV(ansible_facts.crashkernel.problems).
   - The kdump state is decided from sysfs and the configuration files, not from C(kdump-config) exit codes.
@@ -46,8 +53,9 @@ options:
 notes:
   - Without root privileges C(/proc/iomem) shows zero addresses; RV(ansible_facts.crashkernel.ram_bytes) then falls back to
     C(MemTotal), which is lower than the figure the kernel compares.
-  - RV(ansible_facts.crashkernel.expected_bytes) follows x86_64, where a plain C(crashkernel=) that is absent, invalid or yields
-    nothing falls back to C(crashkernel=,high).
+  - RV(ansible_facts.crashkernel.expected_bytes) follows x86_64. Where the crash kernel region lands (below or above 4 GiB, and so
+    whether a low region is reserved too) is predicted from the C(System RAM) ranges of C(/proc/iomem); without them (not root)
+    a value below the RAM counts as placed below 4 GiB.
 seealso:
   - plugin: fleet.kdump.crashkernel_reservation
     plugin_type: filter
@@ -120,9 +128,28 @@ ansible_facts:
           type: bool
           returned: always
           sample: true
+        next_boot_release:
+          description:
+            - Release of the kernel GRUB boots next, whose semantics apply to the boot configuration
+              (RV(ansible_facts.crashkernel.configured_expected_bytes)).
+            - The entry named by C(next_entry) of C(/boot/grub/grubenv) (C(grub-reboot)), else by the C(set default=) of
+              C(/boot/grub/grub.cfg) (C(saved_entry) for C(GRUB_DEFAULT=saved)); else the newest C(/boot/vmlinuz-*); else the running one.
+          type: str
+          returned: always
+          sample: 6.12.48+deb13-amd64
+        next_boot_release_source:
+          description: Where RV(ansible_facts.crashkernel.next_boot_release) was found; V(null) when it is unknown.
+          type: str
+          returned: always
+          choices: [grub.cfg, /boot, running]
+          sample: grub.cfg
         expected_bytes:
-          description: Bytes the running command line should reserve on RV(ansible_facts.crashkernel.ram_bytes); V(null) without
-            C(crashkernel=) or when the value is invalid.
+          description:
+            - What C(/sys/kernel/kexec_crash_size) should read with the running command line, release and RAM.
+            - Since Linux 6.5 it counts the low region below 4 GiB too, which goes with a region above 4 GiB (C(,high), or a plain
+              value that does not fit below 4 GiB).
+            - V(0) when the kernel reserves nothing (an invalid value, no range matching, no room); the reason is in
+              RV(ansible_facts.crashkernel.problems). V(null) without any C(crashkernel=) or without a RAM figure.
           type: int
           returned: always
           sample: 134217728
@@ -166,12 +193,13 @@ ansible_facts:
           returned: always
           sample: null
         configured_expected_bytes:
-          description: Bytes the next boot should reserve on this RAM; V(null) without C(crashkernel=) or when it is invalid.
+          description: What C(/sys/kernel/kexec_crash_size) should read after the next boot (the boot configuration, with
+            the semantics of RV(ansible_facts.crashkernel.next_boot_release)), as RV(ansible_facts.crashkernel.expected_bytes).
           type: int
           returned: always
           sample: 134217728
         grub_cfg_spec:
-          description: Plain C(crashkernel=) value on the first C(linux) line of C(/boot/grub/grub.cfg); V(null) if absent.
+          description: Plain C(crashkernel=) value on the C(linux) line of the entry GRUB boots next; V(null) if absent.
           type: str
           returned: always
           sample: 384M-:128M

@@ -18,18 +18,45 @@ description:
     systemd's C(EnvironmentFile=) read back exactly the value and execute nothing.
   - An existing assignment is replaced in place (the last one, which wins when the file is sourced; earlier duplicates are removed).
     A new variable goes right after its commented template line (for example C(#KDUMP_COMPRESSION=)) when there is one, else at the end.
-  - Existing values are read with shell quoting rules (single and double quotes, backslashes, C(export KEY=)). A value that needs
-    expansion (C($), backquotes, C(~)) or a line that is more than one plain assignment is never evaluated; it counts as different from any
-    requested value and is replaced when its variable is managed. A comment after a managed assignment is dropped when the line is rewritten,
-    because systemd would read it as part of the value.
+  - The existing file is read with the POSIX shell grammar (quotes, backslashes, continuations, comments, here-documents, C($(...)),
+    compound commands, functions), never executed. A managed variable can be changed only where it is a plain top-level
+    assignment on a line of its own (C(KEY=value) or C(export KEY=value), a comment allowed). When the variable is assigned
+    anywhere else (inside C(if), C(while), C(until), C(for), C(case), C({ }), C(( )) or a function body, before a command word,
+    through C(${KEY=...}), by C(for), C(readonly) or C(unset), with a value that spans several lines, on a line continued with
+    a backslash, or together with other commands or variables), or looks assigned inside a here-document or a multi-line string,
+    the module fails, names the lines and changes nothing.
+  - A value that needs expansion (C($), backquotes, C(~)) is never evaluated; it counts as different from any requested value and is
+    replaced when its variable is managed. A comment after a managed assignment is dropped when the line is rewritten, because systemd
+    would read it as part of the value.
+  - Before anything is written, in check mode too, the new content is proved by the shells that will source it. It must hold nothing
+    that runs, writes or blocks when sourced (only assignments, comments, the C(:), C(true), C(false), C([), C(test), C(export),
+    C(readonly) and C(unset) builtins, and compound commands of them; a file that runs other commands is refused); C(dash -n) and
+    C(bash -n) must accept it; and sourced under C(env -i) with C(set -a) in an empty directory, in dash and in bash, it must set
+    every variable exactly as before except the managed ones, which must hold exactly their new values, print nothing on stderr and
+    create no file. Without bash on the host the proof uses dash only, with a warning. RV(proved_with) names the shells.
   - Optionally loads, reloads or unloads the capture kernel when the change needs it (O(reload)).
 options:
   path:
     description:
       - The kdump-tools defaults file, resolved under O(root).
       - Created with mode V(0644) when missing and there is something to set.
+      - Symbolic links on the way (the file itself or a directory) are followed only while they stay inside O(root). A link whose
+        target is inside O(root) is written through, the file it points to being replaced atomically (a new file renamed over it, in
+        its directory), the link stays. A link that leads outside O(root) is refused with an error, and nothing outside O(root) is
+        read or shown. A path that is not a regular file (a FIFO, a directory) is refused.
     type: path
     default: /etc/default/kdump-tools
+  allow_environment_keys:
+    description:
+      - Names of environment variables the playbook means to set in the file, which O(settings) refuses otherwise.
+      - The file is sourced by root's shell and exported by systemd to the kdump-tools services (C(EnvironmentFile=)), so a key such as
+        C(PATH), C(LD_PRELOAD), C(LD_LIBRARY_PATH), C(IFS), C(BASH_ENV), C(ENV), C(PS4), C(SHELLOPTS), C(BASHOPTS), C(CDPATH) or
+        C(GLOBIGNORE) changes what kdump-config and the programs it starts do. The refused names are those of the shells (POSIX sh,
+        dash, bash), the C library and dynamic linker (every C(LD_*), C(LC_*), C(MALLOC_*), C(GCONV_PATH), C(GLIBC_TUNABLES), C(TZ),
+        C(TMPDIR)...), every C(BASH_*), and those ssh and the compressors read (C(SSH_ASKPASS), C(XZ_OPT), C(GZIP)...).
+    type: list
+    elements: str
+    default: []
   settings:
     description:
       - Variables to set, C(KEY) to value. A V(null) value removes every active assignment of the variable.
@@ -47,7 +74,10 @@ options:
       - V(KDUMP_CMDLINE) and V(KDUMP_CMDLINE_APPEND) are kernel command line words without C(" ` $ \ ; | & < > ( )), because kdump-config
         evaluates the command line when it loads the capture kernel. V(KDUMP_CMDLINE_APPEND) must keep
         C(systemd.unit=kdump-tools-dump.service), otherwise the capture kernel boots to C(default.target) and saves nothing.
-      - Other variable names must match C(^[A-Z_][A-Z0-9_]*$) and take any printable text without newlines.
+      - Other variable names are C([A-Z_][A-Z0-9_]*) (the whole name, so a name ending in a newline is refused) and take any printable
+        text without newlines.
+      - Names the shell, the dynamic linker or the programs kdump-config runs read from the environment are refused unless listed in
+        O(allow_environment_keys); removing one (V(null)) is always allowed.
       - The value of V(FTP_PASSWORD) is masked in results and diffs.
     type: dict
     default: {}
@@ -108,6 +138,12 @@ EXAMPLES = r"""
       KDUMP_CMDLINE_APPEND: reset_devices systemd.unit=kdump-tools-dump.service nr_cpus=1 irqpoll usbcore.nousb nokaslr
     reload: true
 
+- name: Set a PATH for the programs kdump-config runs (refused unless listed)
+  fleet.kdump.kdump_config:
+    settings:
+      PATH: /usr/local/sbin:/usr/sbin:/usr/bin
+    allow_environment_keys: [PATH]
+
 - name: Disable kdump and unload the capture kernel
   fleet.kdump.kdump_config:
     settings:
@@ -120,10 +156,17 @@ RETURN = r"""
 settings:
   description:
     - Effective value of every variable the file sets after the change (the last assignment wins).
-    - A value the file sets through shell expansion is returned as its source text. V(FTP_PASSWORD) is masked.
+    - A value the file sets through shell expansion is returned as its source text, and one set anywhere but a plain top-level
+      assignment as its line. V(FTP_PASSWORD) is masked.
   returned: always
   type: dict
   sample: {"USE_KDUMP": "1", "KDUMP_KERNEL": "/var/lib/kdump/vmlinuz", "KDUMP_COREDIR": "/var/crash", "KDUMP_COMPRESSION": "xz"}
+proved_with:
+  description: The shells that sourced the new content before it was written (see the description).
+  returned: when the content changed (in check mode too)
+  type: list
+  elements: str
+  sample: [dash, bash]
 changed_keys:
   description: Variables whose effective value changed (set, changed or removed).
   returned: always
@@ -180,6 +223,7 @@ def main():
             backup=dict(type='bool', default=False),
             reload=dict(type='bool', default=False),
             root=dict(type='path', default='/'),
+            allow_environment_keys=dict(type='list', elements='str', default=[], no_log=False),
         ),
         supports_check_mode=True,
     )

@@ -7,13 +7,12 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel import (
+    SUFFIXES_CMA,
     CrashkernelError,
     Reservation,
-    cmdline_reservation,
     effective_spec,
     effective_specs,
     format_size,
-    kernel_rounds_ram,
     memparse,
     normalize_spec,
     parse_crashkernel,
@@ -234,7 +233,7 @@ def test_ram_as_size_string():
 def test_last_crashkernel_wins():
     cmdline = 'ro crashkernel=1G-:256M quiet crashkernel=384M-:128M'
     assert effective_spec(cmdline) == '384M-:128M'
-    assert cmdline_reservation(cmdline, 2 * G) == Reservation(128 * M, 0, None)
+    assert parse_crashkernel(effective_spec(cmdline), 2 * G) == Reservation(128 * M, 0, None)
 
 
 def test_plain_parsing_skips_suffixed_tokens():
@@ -255,28 +254,14 @@ def test_effective_spec_rejects_unknown_suffix():
         effective_spec('crashkernel=1G', 'middle')
 
 
-def test_cmdline_reservation_x86_fallback_to_high():
-    assert cmdline_reservation('crashkernel=4G-:256M crashkernel=512M,high', 2 * G) == Reservation(512 * M, 0, 'high')
-    assert cmdline_reservation('crashkernel=512M,high', 2 * G) == Reservation(512 * M, 0, 'high')
-    assert cmdline_reservation('crashkernel=zz crashkernel=512M,high', 2 * G).size == 512 * M
-    assert cmdline_reservation('crashkernel=4G-:256M', 2 * G) == Reservation(0, 0, None)
-    assert cmdline_reservation('quiet', 2 * G) is None
-    with pytest.raises(CrashkernelError):
-        cmdline_reservation('crashkernel=zz', 2 * G)
-
-
-@pytest.mark.parametrize('release, rounds', [
-    ('6.1.0-28-amd64', True),
-    ('6.0.0', True),
-    ('6.8.0-51-generic', True),
-    ('5.15.0-126-generic', False),
-    ('5.10.0-33-amd64', False),
-    ('4.19.0-27-amd64', False),
-    (None, True),
-    ('', True),
-])
-def test_kernel_rounds_ram(release, rounds):
-    assert kernel_rounds_ram(release) is rounds
+def test_cma_suffix_only_when_known():
+    cmdline = 'crashkernel=160M crashkernel=64M,cma'
+    assert effective_spec(cmdline) == '64M,cma'
+    assert effective_spec(cmdline, None, SUFFIXES_CMA) == '160M'
+    assert effective_spec(cmdline, 'cma', SUFFIXES_CMA) == '64M,cma'
+    with pytest.raises(CrashkernelError, match='unrecognized char: ,'):
+        reservation('64M,cma', 2 * G)
+    assert reservation('64M,cma', 2 * G, suffixes=SUFFIXES_CMA) == 64 * M
 
 
 @pytest.mark.parametrize('spec, normal', [
@@ -287,6 +272,7 @@ def test_kernel_rounds_ram(release, rounds):
     ('1024M-2G:0x4000000@16m', '1G-2G:64M@16M'),
     ('512M,high', '512M,high'),
     ('0x20000000,low', '512M,low'),
+    ('0x4000000,cma', '64M,cma'),
     (None, None),
     ('', ''),
 ])

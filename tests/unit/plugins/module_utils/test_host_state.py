@@ -54,6 +54,7 @@ def test_ready_host(tmp_path):
     assert facts['kdump_tools_version'] == '1:1.8.1'
     assert facts['makedumpfile_installed'] is True
     assert facts['kernel_release'] == '6.1.0-28-amd64' and facts['ram_rounded'] is True
+    assert facts['next_boot_release'] == '6.1.0-28-amd64' and facts['next_boot_release_source'] == 'grub.cfg'
     assert facts['sysrq'] == 438 and facts['cpu_count'] == 2
     assert facts['boot_id'] == '0f3c6b7e-5d0a-4a53-9f43-0d8c2f8a2b11'
     assert facts['efi'] is False and facts['secure_boot'] is False
@@ -103,7 +104,7 @@ def test_range_reserves_nothing_on_small_ram(tmp_path):
     assert facts['expected_bytes'] == 0
     assert facts['kdump_state'] == 'not ready'
     assert facts['kdump_state_reason'] == 'crashkernel= reserved nothing'
-    assert 'crashkernel=384M-:128M reserves nothing on 255.6 MiB of RAM' in facts['problems']
+    assert 'crashkernel=384M-:128M reserves nothing on 255.6 MiB of RAM (running kernel 6.1.0-28-amd64)' in facts['problems']
 
 
 def test_reservation_failed(tmp_path):
@@ -167,15 +168,15 @@ def test_no_grub_configuration(tmp_path):
 def test_invalid_configured_value(tmp_path):
     snippet = 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT crashkernel=2G-1G:64M"\n'
     facts = gather(make_host(tmp_path, {'etc/default/grub.d/kdump-tools.cfg': snippet}))
-    assert facts['configured_expected_bytes'] is None
+    assert facts['configured_expected_bytes'] == 0
     assert facts['reboot_required'] is True
-    assert any(problem.startswith('the boot configuration has an invalid value') and 'end <= start' in problem for problem in facts['problems'])
+    assert 'next boot: crashkernel=2G-1G:64M: end <= start in range 2G-1G (kernel 6.1.0-28-amd64, boot configuration)' in facts['problems']
 
 
 def test_invalid_running_value(tmp_path):
     facts = gather(make_host(tmp_path, {'proc/cmdline': CMDLINE + ' crashkernel=128X', 'sys/kernel/kexec_crash_size': '0'}))
-    assert facts['cmdline_spec'] == '128X' and facts['expected_bytes'] is None
-    assert 'the running kernel ignored an invalid value: crashkernel=128X: unrecognized char: X' in facts['problems']
+    assert facts['cmdline_spec'] == '128X' and facts['expected_bytes'] == 0
+    assert 'crashkernel=128X: unrecognized char: X (running kernel 6.1.0-28-amd64)' in facts['problems']
 
 
 def test_non_root_iomem_falls_back_to_meminfo(tmp_path):
@@ -357,8 +358,9 @@ def test_grub_cfg_first_linux_line(tmp_path):
 def test_parse_iomem():
     text = ('00001000-0009fbff : System RAM\n00100000-7ffdffff : System RAM\n  2b000000-32ffffff : Crash kernel\n'
             '  01000000-01ffffff : System RAM\n7ffe0000-7fffffff : Reserved\n')
-    assert parse_iomem(text) == {'ram_bytes': 0x9ec00 + 0x7fee0000, 'crash_regions': [(0x2b000000, 0x32ffffff)]}
-    assert parse_iomem(ZERO_IOMEM) == {'ram_bytes': None, 'crash_regions': None}
+    assert parse_iomem(text) == {'ram_bytes': 0x9ec00 + 0x7fee0000, 'crash_regions': [(0x2b000000, 0x32ffffff)],
+                                 'ram_ranges': [(0x1000, 0x9fbff), (0x100000, 0x7ffdffff)]}
+    assert parse_iomem(ZERO_IOMEM) == {'ram_bytes': None, 'ram_ranges': None, 'crash_regions': None}
 
 
 def test_parse_meminfo_total():

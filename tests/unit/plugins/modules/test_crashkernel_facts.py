@@ -12,6 +12,7 @@ from ansible_collections.fleet.kdump.tests.unit.fixtures.hosts.host_tree import 
 
 RETURN_KEYS = {
     'cmdline', 'cmdline_spec', 'cmdline_high_spec', 'cmdline_low_spec', 'ram_bytes', 'ram_source', 'kernel_release', 'ram_rounded',
+    'next_boot_release', 'next_boot_release_source',
     'expected_bytes', 'reserved_bytes', 'reserved_low_bytes', 'kexec_loaded', 'configured_cmdline', 'configured_spec',
     'configured_high_spec', 'configured_low_spec', 'configured_expected_bytes', 'grub_cfg_spec', 'grub_update_required',
     'reboot_required', 'kdump_installed', 'kdump_state', 'kdump_state_reason', 'kdump_settings', 'kdump_tools_version',
