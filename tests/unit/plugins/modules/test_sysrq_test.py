@@ -61,8 +61,8 @@ def test_preflight_passes_without_arming(capsys, root, popen):
     assert result['exit_code'] == 0 and result['changed'] is False
     assert result['preflight_ok'] is True
     assert checks(result) == dict.fromkeys(
-        ['kdump_enabled', 'capture_kernel_loaded', 'reservation_present', 'makedumpfile_installed', 'dump_target', 'free_space',
-         'load_average', 'no_test_running'], True)
+        ['kdump_enabled', 'capture_kernel_loaded', 'reservation_present', 'makedumpfile_installed', 'dump_target', 'crash_kind',
+         'free_space', 'load_average', 'no_test_running'], True)
     assert result['boot_id'] == BOOT_ID and result['kernel_release'] == '6.1.0-28-amd64'
     assert 'nothing was triggered' in result['msg']
     assert 'trigger_time' not in result
@@ -114,7 +114,7 @@ def test_remote_targets_skip_free_space(capsys, root, popen):
 def test_free_space_threshold(capsys, root, popen):
     result = run(capsys, {'root': str(root), 'min_free_bytes': 10 ** 30})
     assert checks(result)['free_space'] is False
-    assert '%d needed' % 10 ** 30 in result['checks'][5]['detail']
+    assert '%d needed' % 10 ** 30 in [check for check in result['checks'] if check['name'] == 'free_space'][0]['detail']
 
 
 def test_default_max_load_is_cpu_count(capsys, root, popen):
@@ -179,8 +179,8 @@ def test_arm_command_is_detached(capsys, root, popen):
     assert result['changed'] is True
     args, kwargs = popen.call_args
     assert args[0][1] == '-f' and args[0][0].endswith('/setsid')
-    assert args[0][3:] == ['-c', 'exec </dev/null >/dev/null 2>&1; sleep "$1"; sync; printf c > "$2"', 'sysrq_test', '7',
-                           str(root / 'proc/sysrq-trigger')]
+    assert args[0][3:] == ['-c', 'exec </dev/null >/dev/null 2>&1; sleep "$1"; sync; printf %s "$3" > "$2"', 'sysrq_test', '7',
+                           str(root / 'proc/sysrq-trigger'), 'c']
     assert kwargs['cwd'] == '/'
 
 
