@@ -98,8 +98,8 @@ def read_live(root='/'):
 def parse_sysctl_conf(text):
     """Assignments of a sysctl.d file as [(name or glob, value text)], in order (sysctl.d(5) syntax)."""
     assignments = []
-    for line in (text or '').splitlines():
-        line = line.strip()
+    for raw in (text or '').splitlines():
+        line = raw.strip()
         if not line or line[0] in '#;':
             continue
         key, sep, value = line.partition('=')

@@ -140,7 +140,8 @@ def _loaded_detail(facts):
 def trigger_of(kind, live):
     """(trigger file, text to write, seconds the failure is held or None, line the crashed kernel's log shows)."""
     if kind == 'sysrq':
-        return TRIGGER, 'c', None, 'sysrq: ?Trigger a crash'
+        # "SysRq : Trigger a crash" before Linux 5.x
+        return TRIGGER, 'c', None, 'sysrq ?: ?Trigger a crash'
     seconds = kind_seconds(kind, live)
     text = kind if seconds is None else '%s %d' % (kind, seconds)
     return CRASHKIND_TRIGGER, text, seconds, 'fleet_crashkind: %s requested' % kind
