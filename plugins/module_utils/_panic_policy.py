@@ -233,8 +233,8 @@ def capture_initrd_current(root, kernel_release):
     return current == built
 
 
-def read_panic_policy(root='/', kernel_release=None):
-    """(policy facts, problems in plain words) of the host under `root`."""
+def read_panic_policy(root='/', kernel_release=None, loaded=False):
+    """(policy facts, problems in plain words) of the host under `root`; `loaded`: a capture kernel is loaded."""
     live = read_live(root)
     managed = _read_file_values(root, ROLE_FILE)
     boot, sources = read_boot(root)
@@ -263,7 +263,7 @@ def read_panic_policy(root='/', kernel_release=None):
         if boot.get(key) and capture.get(key) != 0:
             problems.append('%s=%s also applies in the capture kernel, which reads /etc/sysctl.d from the root file system: '
                             'set %s=0 in %s so that it cannot end the dump being saved' % (key, boot[key], key, CAPTURE_FILE))
-    if policy['capture_initrd_current'] is False:
+    if loaded and policy['capture_initrd_current'] is False:
         problems.append('%s changed after the kdump initrd was built (%s): the capture kernel applies the old values until '
                         'kdump-config reload' % (CAPTURE_FILE, LATEST_SYSCTLS % kernel_release))
     return policy, problems

@@ -346,7 +346,7 @@ from ansible_collections.fleet.kdump.plugins.module_utils._panic_policy import r
 def main():
     module = AnsibleModule(argument_spec={'root': {'type': 'path', 'default': '/'}}, supports_check_mode=True)
     facts = gather(module.params['root'])
-    facts['panic_policy'], problems = read_panic_policy(module.params['root'], facts['kernel_release'])
+    facts['panic_policy'], problems = read_panic_policy(module.params['root'], facts['kernel_release'], facts['kexec_loaded'])
     facts['problems'].extend(problems)
     module.exit_json(changed=False, ansible_facts={'crashkernel': facts})
 
