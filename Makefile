@@ -1,5 +1,5 @@
 # fleet.kdump: the commands a person (and CI) runs. See README.md.
-.PHONY: setup test unit lint lint-python docs build demo e2e molecule-config-only lab-down bench bench-sizing clean
+.PHONY: setup test unit lint lint-python docs build demo e2e molecule-config-only lab-down bench bench-sizing bench-crashkinds clean
 
 setup:
 	scripts/setup.sh
@@ -53,6 +53,11 @@ bench:
 # Re-measure the crashkernel sizing by real crashes (1, 2 and 4 GiB guests; about an hour under TCG).
 bench-sizing:
 	PYTHONPATH=$(CURDIR)/.venv/collections .venv/bin/python bench/crashkernel_sizing.py
+
+# Every crash kind (oops, BUG, WARN, hung task, soft lockup, the NMI button, sysrq) with and without the panic policy
+# that makes it panic, by real crashes in the VM lab (bench/results/crash-kinds.json; about an hour under TCG).
+bench-crashkinds:
+	.venv/bin/python bench/crash_kinds.py
 
 clean:
 	rm -rf build tests/output

@@ -90,14 +90,13 @@ class Bench:
         with open(path) as handle:
             return json.load(handle)
 
-    def policy_text(self, kind, by_hand=None):
+    def policy_text(self, kind):
+        """The live values that decide whether `kind` panics."""
         switch = SWITCH[kind]
         if switch is None:
             return 'none needed (sysrq "c" panics)'
-        text = '%s=%d' % (switch, self.sysctl(switch))
-        if kind in DETECTOR:
-            text += ', %s=%d' % (DETECTOR[kind], self.sysctl(DETECTOR[kind]))
-        return text + (' (set by hand: %s)' % by_hand if by_hand else '')
+        keys = [switch] + ([DETECTOR[kind]] if kind in DETECTOR else []) + (['kernel.unknown_nmi_panic'] if kind == 'nmi' else [])
+        return ', '.join('%s=%d' % (key, self.sysctl(key)) for key in keys)
 
     # --- the rows ---------------------------------------------------------------------------------------------------
 
@@ -149,7 +148,7 @@ class Bench:
         for key, value in (by_hand or {}).items():
             restore[key] = self.sysctl(key)
             self.sysctl(key, value)
-        policy = self.policy_text(kind, ', '.join('%s=%d' % item for item in (by_hand or {}).items()))
+        policy = self.policy_text(kind)
         row = {'kind': kind, 'policy': policy, 'set_by': set_by}
         seen = len(self.reports(kind) or [])
         old = self.lab.boot_id(HOST)
@@ -183,8 +182,8 @@ class Bench:
         for key, value in restore.items():
             self.sysctl(key, value)
         if not same_boot or lines is None:
-            raise RuntimeError('%s without its policy: %s' % (kind, 'the guest rebooted' if not same_boot
-                                                               else 'the kernel never reported it'))
+            why = 'the guest rebooted' if not same_boot else 'the kernel never reported it'
+            raise RuntimeError('%s without its policy: %s' % (kind, why))
         return self.add(row, dumped=False, seconds=round(time.time() - start, 1), title=None, observed=lines[0],
                         report_seconds=round(observed, 1))
 
