@@ -65,21 +65,17 @@ def test_no_role_policy(tmp_path):
     assert policy['panics_on'] == [] and policy['capture_initrd_current'] is None
 
 
-def test_live_drift(host):
-    write(host, pp.proc_path('kernel.panic'), '0\n')
+@pytest.mark.parametrize('path, text, live, boot, problem', [
+    (pp.proc_path('kernel.panic'), '0\n', 0, 10, 'kernel.panic is 0 but the fleet.kdump panic policy (%s) sets 10: it was changed at '
+     'run time; run the fleet.kdump.kdump role again' % pp.ROLE_FILE),
+    ('/etc/sysctl.conf', 'kernel.panic = 0\n', 10, 0, '/etc/sysctl.d/99-sysctl.conf sets kernel.panic=0 after %s: the next boot '
+     'does not apply the panic policy' % pp.ROLE_FILE),
+])
+def test_drift(host, path, text, live, boot, problem):
+    write(host, path, text)
     policy, problems = pp.read_panic_policy(str(host), KVER)
-    assert policy['drift'] == ['kernel.panic']
-    assert problems == ['kernel.panic is 0 but the fleet.kdump panic policy (%s) sets 10: it was changed at run time; run the '
-                        'fleet.kdump.kdump role again' % pp.ROLE_FILE]
-
-
-def test_a_later_file_overrides_the_policy_at_boot(host):
-    write(host, '/etc/sysctl.conf', 'kernel.panic = 0\n')
-    policy, problems = pp.read_panic_policy(str(host), KVER)
-    assert policy['boot']['kernel.panic'] == 0 and policy['live']['kernel.panic'] == 10
-    assert policy['drift'] == ['kernel.panic']
-    assert problems == ['/etc/sysctl.d/99-sysctl.conf sets kernel.panic=0 after %s: the next boot does not apply the panic '
-                        'policy' % pp.ROLE_FILE]
+    assert (policy['live']['kernel.panic'], policy['boot']['kernel.panic']) == (live, boot)
+    assert policy['drift'] == ['kernel.panic'] and problems == [problem]
 
 
 def test_an_earlier_file_does_not(host):
