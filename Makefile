@@ -1,5 +1,5 @@
 # fleet.kdump: the commands a person (and CI) runs. See README.md.
-.PHONY: setup test unit fuzz lint lint-python docs build demo e2e molecule-config-only lab-down bench bench-sizing bench-triage bench-crashkernel-semantics clean
+.PHONY: setup test unit fuzz lint lint-python docs build demo e2e molecule-config-only lab-down bench bench-sizing bench-triage bench-crashkernel-semantics bench-crashkinds clean
 
 setup:
 	scripts/setup.sh
@@ -70,6 +70,11 @@ bench-sizing:
 # command line of the table in docs/crashkernel.md (about an hour under TCG); writes bench/results/crashkernel-semantics.json.
 bench-crashkernel-semantics:
 	PYTHONPATH=$(CURDIR)/.venv/collections .venv/bin/python bench/crashkernel_semantics.py
+
+# Every crash kind (oops, BUG, WARN, hung task, soft lockup, the NMI button, sysrq) with and without the panic policy
+# that makes it panic, by real crashes in the VM lab (bench/results/crash-kinds.json; about an hour under TCG).
+bench-crashkinds:
+	.venv/bin/python bench/crash_kinds.py
 
 clean:
 	rm -rf build tests/output

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -15,9 +16,9 @@ SYSRQ_CRASH = "sync; setsid -f sh -c 'sleep 2; echo c > /proc/sysrq-trigger' >/d
 
 
 class Lab:
-    def __init__(self, name, port_base, label):
+    def __init__(self, name, port_base, label, run_dir=None):
         self.label = label
-        self.run_dir = '/var/tmp/fleet-kdump-%s' % name
+        self.run_dir = run_dir or '/var/tmp/fleet-kdump-%s' % name
         self.env = dict(os.environ, FLEET_KDUMP_RUN=self.run_dir, FLEET_KDUMP_PORT_BASE=str(port_base))
         self.inventory = os.path.join(self.run_dir, 'inventory.yml')
 
@@ -76,3 +77,9 @@ class Lab:
         with open(self.serial_path(host), 'rb') as handle:
             handle.seek(offset)
             return handle.read().decode(errors='replace').replace('\r', '')
+
+    def collector_dumps(self, host, collector='kdump-collector'):
+        """The collector's index rows of `host` (kdump-collector list --json), by id."""
+        rows = json.loads(self.text(collector, 'runuser -u kdump -- /usr/local/bin/kdump-collector list --json '
+                                               '--db /var/lib/kdump-collector/index.sqlite --host %s' % host) or '[]')
+        return {row['id']: row for row in rows}

@@ -174,16 +174,28 @@ def cmd_boot_id(args):
     return 0
 
 
-def cmd_reset(args):
-    """Press the reset button (QEMU monitor system_reset): for a guest hung in its capture kernel."""
-    g = guests.guest(guests.load_state(), args.name)
+def monitor(name, command):
+    """Send one command to NAME's QEMU monitor."""
+    g = guests.guest(guests.load_state(), name)
     guests.require_running(g)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as mon:
         mon.settimeout(10)
         mon.connect(g["monitor"])
-        mon.sendall(b"system_reset\n")
+        mon.sendall(command.encode() + b"\n")
         time.sleep(1)
+
+
+def cmd_reset(args):
+    """Press the reset button (QEMU monitor system_reset): for a guest hung in its capture kernel."""
+    monitor(args.name, "system_reset")
     guests.log("%s: reset" % args.name)
+    return 0
+
+
+def cmd_nmi(args):
+    """Press the NMI button (QEMU monitor nmi): an NMI of unknown reason on every vCPU, as a BMC or hypervisor sends."""
+    monitor(args.name, "nmi")
+    guests.log("%s: NMI sent" % args.name)
     return 0
 
 
@@ -254,6 +266,9 @@ def main(argv=None):
     s = sub.add_parser("reset", help="hard-reset NAME through the QEMU monitor (a guest hung in its capture kernel)")
     s.add_argument("name")
     s.set_defaults(func=cmd_reset)
+    s = sub.add_parser("nmi", help="send NAME an NMI through the QEMU monitor (the NMI button of a BMC or hypervisor)")
+    s.add_argument("name")
+    s.set_defaults(func=cmd_nmi)
     s = sub.add_parser("ssh", help="ssh into NAME as root (optionally run a command)")
     s.add_argument("name")
     s.add_argument("command", nargs=argparse.REMAINDER)

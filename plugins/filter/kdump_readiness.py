@@ -12,16 +12,17 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 # Report order: what needs the operator first.
-STATES = ('unreachable', 'error', 'not ready', 'reboot pending', 'crash test failed', 'untested since change',
+STATES = ('unreachable', 'error', 'not ready', 'reboot pending', 'policy drift', 'crash test failed', 'untested since change',
           'never crash-tested', 'disabled', 'ready')
 COLOURS = {
-    'unreachable': '#7f8c8d', 'error': '#8e44ad', 'not ready': '#c0392b', 'reboot pending': '#d35400',
+    'unreachable': '#7f8c8d', 'error': '#8e44ad', 'not ready': '#c0392b', 'reboot pending': '#d35400', 'policy drift': '#e67e22',
     'crash test failed': '#e74c3c', 'untested since change': '#f39c12', 'never crash-tested': '#f1c40f',
     'disabled': '#95a5a6', 'ready': '#27ae60',
 }
 TABLE_COLUMNS = (('HOST', 'host'), ('STATE', 'state'), ('RESERVED', 'reserved'), ('EXPECTED', 'expected'),
-                 ('RECOMMENDED', 'recommended'), ('KERNEL', 'kernel_release'), ('LAST TEST', 'last_test'), ('REASON', 'reason'))
-HTML_COLUMNS = ('reserved', 'expected', 'recommended', 'kernel_release', 'last_test', 'reason')
+                 ('RECOMMENDED', 'recommended'), ('KERNEL', 'kernel_release'), ('PANICS ON', 'panics_on'),
+                 ('LAST TEST', 'last_test'), ('REASON', 'reason'))
+HTML_COLUMNS = ('reserved', 'expected', 'recommended', 'kernel_release', 'panics_on', 'last_test', 'reason')
 MIB = 1 << 20
 # Over-reserved: more than the recommendation plus 64 MiB or half of it, whichever is larger.
 OVER_SLACK_MIB = 64
@@ -40,6 +41,23 @@ def size_text(value):
     return str(value)
 
 
+def panic_policy(facts):
+    """The panic_policy dict of crashkernel_facts, {} when the facts predate it."""
+    policy = facts.get('panic_policy')
+    return policy if isinstance(policy, Mapping) else {}
+
+
+def drift_reason(policy):
+    """'kernel.panic is 0 now (10 at boot), the policy sets 10; ...' for every sysctl that drifted."""
+    parts = []
+    for key in policy.get('drift') or []:
+        live = (policy.get('live') or {}).get(key)
+        boot = (policy.get('boot') or {}).get(key)
+        parts.append('%s is %s now (%s at boot), the policy sets %s' % (
+            key, '-' if live is None else live, 'unset' if boot is None else boot, (policy.get('managed') or {}).get(key)))
+    return '; '.join(parts)
+
+
 def classify(entry):
     """Return (state, reason) for one host's raw readiness entry."""
     if not entry.get('reachable', True):
@@ -56,6 +74,9 @@ def classify(entry):
         return 'reboot pending', 'the next boot reserves crashkernel=%s (%s)' % (facts.get('configured_spec') or 'nothing', now)
     if kdump_state != 'ready':
         return 'not ready', reason or str(kdump_state)
+    policy = panic_policy(facts)
+    if policy.get('drift'):
+        return 'policy drift', drift_reason(policy)
     test = entry.get('crash_test')
     if not isinstance(test, Mapping) or not test.get('outcome'):
         return 'never crash-tested', 'no crash test recorded on this host'
@@ -88,6 +109,7 @@ def build_row(entry):
     state, reason = classify(entry)
     facts = entry.get('facts') if isinstance(entry.get('facts'), Mapping) else {}
     test = entry.get('crash_test') if isinstance(entry.get('crash_test'), Mapping) else {}
+    policy = panic_policy(facts)
     return {
         'host': str(entry['host']),
         'state': state,
@@ -101,8 +123,21 @@ def build_row(entry):
         'kernel_release': facts.get('kernel_release'),
         'config_hash': entry.get('config_hash'),
         'problems': list(facts.get('problems') or []),
-        'last_test': {k: test.get(k) for k in ('time', 'outcome', 'kernel_release', 'config_hash', 'dump_bytes')} if test else None,
+        'panics_on': list(policy['panics_on']) if 'panics_on' in policy else None,
+        'panic_timeout': (policy.get('live') or {}).get('kernel.panic'),
+        'policy_managed': policy.get('managed') is not None if policy else None,
+        'policy_drift': list(policy.get('drift') or []),
+        'last_test': {k: test.get(k) for k in ('time', 'outcome', 'kind', 'kernel_release', 'config_hash', 'dump_bytes')} if test else None,
     }
+
+
+def policy_text(row):
+    """'oops,unrecovered_nmi; reboot after 10s' (the classes the live policy panics on, and kernel.panic); '-' when unknown."""
+    if row['panics_on'] is None:
+        return '-'
+    timeout = row['panic_timeout']
+    return '%s; reboot %s' % (','.join(row['panics_on']) or 'nothing',
+                              'never' if timeout in (0, None) else 'at once' if timeout < 0 else 'after %ss' % timeout)
 
 
 def table_cells(row):
@@ -112,8 +147,14 @@ def table_cells(row):
         'reserved': size_text(row['reserved_bytes']), 'expected': size_text(row['expected_bytes']),
         'recommended': size_text(row['recommended_bytes']) + (' (%s)' % row['sizing'] if row['sizing'] in ('under', 'over') else ''),
         'kernel_release': row['kernel_release'] or '-',
-        'last_test': '%s %s' % (test['outcome'], test['time']) if test else '-',
+        'panics_on': policy_text(row),
+        'last_test': '%s %s%s' % (test['outcome'], test['time'], _kind_text(test)) if test else '-',
     }
+
+
+def _kind_text(test):
+    # Crash tests of other kinds than sysrq prove a part of the panic policy: say which.
+    return ' (%s)' % test['kind'] if test.get('kind') not in (None, 'sysrq') else ''
 
 
 def render_table(rows):
@@ -159,7 +200,7 @@ def render_html(report):
         'td:not(:last-child){white-space:nowrap}.badge{color:#fff;padding:1px 6px;border-radius:3px}</style>\n</head><body>\n'
         '<h1>fleet.kdump readiness</h1>\n<p>Generated %s. %d hosts: %s.</p>\n%s\n'
         '<table><tr><th>host</th><th>state</th><th>reserved</th><th>expected</th><th>recommended</th><th>kernel</th>'
-        '<th>last crash test</th><th>reason</th></tr>\n%s\n</table>\n</body></html>\n'
+        '<th>panics on</th><th>last crash test</th><th>reason</th></tr>\n%s\n</table>\n</body></html>\n'
     ) % (esc(str(report['generated'] or '-')), len(report['hosts']), esc(summary), render_chart(report['counts']), '\n'.join(rows))
 
 

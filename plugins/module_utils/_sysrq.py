@@ -5,7 +5,9 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""Preflight and arming of a deliberate kernel crash (echo c > /proc/sysrq-trigger) to test kdump.
+"""Preflight and arming of a deliberate kernel crash to test kdump: sysrq "c" (echo c > /proc/sysrq-trigger),
+or one of the failures of the collection's fleet_crashkind test module (an oops, BUG(), WARN(), a hung task, a soft
+lockup), which end in a panic only when the host's panic policy says so.
 
 The crash is armed in a detached session (sleep, sync, write the trigger) so that the module can
 return its result before the machine goes down. kernel.sysrq is never touched: it only gates the
@@ -22,14 +24,20 @@ import time
 
 from ansible_collections.fleet.kdump.plugins.module_utils._host_files import HostFiles, OutsideRoot, real_path
 from ansible_collections.fleet.kdump.plugins.module_utils._host_state import gather, read_text, use_kdump
+from ansible_collections.fleet.kdump.plugins.module_utils._panic_policy import KIND_CLASS, kind_panics, kind_seconds, read_live
 
 STATE_FILE = '/run/fleet-kdump/sysrq_test.json'
 TRIGGER = '/proc/sysrq-trigger'
+# The test module's file (roles/kdump/files/fleet_crashkind): reading it lists its kinds, writing "<kind> [seconds]" triggers one.
+CRASHKIND_TRIGGER = '/proc/fleet_crashkind'
+KINDS = ('sysrq',) + tuple(kind for kind, _klass in KIND_CLASS)
+# The longest a lasting failure may be held, as the module enforces it.
+KIND_MAX_SECONDS = {'hung_task': 7200, 'softlockup': 300}
 MIN_FREE_FLOOR = 256 * 1024 * 1024
 DEFAULT_SSH_KEY = '/root/.ssh/kdump_id_rsa'
 DEFAULT_COREDIR = '/var/crash'
 # Positional parameters keep the paths out of the script text.
-ARM_SCRIPT = 'exec </dev/null >/dev/null 2>&1; sleep "$1"; sync; printf c > "$2"'
+ARM_SCRIPT = 'exec </dev/null >/dev/null 2>&1; sleep "$1"; sync; printf %s "$3" > "$2"'
 
 
 def default_min_free(ram_bytes):
@@ -133,7 +141,34 @@ def _loaded_detail(facts):
     return 'no capture kernel is loaded'
 
 
-def preflight(root, facts, max_load, min_free):
+def trigger_of(kind, live):
+    """(trigger file, text to write, seconds the failure is held or None, line the crashed kernel's log shows)."""
+    if kind == 'sysrq':
+        # "SysRq : Trigger a crash" before Linux 5.x
+        return TRIGGER, 'c', None, 'sysrq ?: ?Trigger a crash'
+    seconds = kind_seconds(kind, live)
+    text = kind if seconds is None else '%s %d' % (kind, seconds)
+    return CRASHKIND_TRIGGER, text, seconds, 'fleet_crashkind: %s requested' % kind
+
+
+def _kind_check(root, kind, live):
+    if kind != 'sysrq':
+        listing = read_text(root, CRASHKIND_TRIGGER)
+        if listing is None:
+            return _check('crash_kind', False, 'the fleet_crashkind test module is not loaded (no %s): load it with the '
+                          'fleet.kdump.kdump role, tasks_from: crashkind' % CRASHKIND_TRIGGER)
+        if kind not in listing.split():
+            return _check('crash_kind', False, 'the loaded fleet_crashkind module offers %s, not %s: load the version of '
+                          'this collection (fleet.kdump.kdump role, tasks_from: crashkind)' % (' '.join(listing.split()), kind))
+        seconds = kind_seconds(kind, live)
+        if seconds is not None and seconds > KIND_MAX_SECONDS[kind]:
+            return _check('crash_kind', False, 'a %s would have to last %d s to be detected on this host, more than the %d s '
+                          'the test module allows' % (kind, seconds, KIND_MAX_SECONDS[kind]))
+    panics, detail = kind_panics(kind, live)
+    return _check('crash_kind', panics, detail)
+
+
+def preflight(root, facts, max_load, min_free, kind, live):
     """Every check that must pass before crashing the host, as a list of {name, ok, detail}."""
     settings = facts['kdump_settings']
     enabled = use_kdump(settings)
@@ -148,6 +183,7 @@ def preflight(root, facts, max_load, min_free):
         _check('makedumpfile_installed', facts['makedumpfile_installed'],
                'makedumpfile is installed' if facts['makedumpfile_installed'] else 'makedumpfile is missing: the dump would be empty or raw'),
         _target_check(root, settings, targets),
+        _kind_check(root, kind, live),
     ]
     if targets == ['local']:
         checks.append(_free_space_check(root, settings, min_free))
@@ -176,11 +212,15 @@ class SysrqTest(object):
         min_free = self.params['min_free_bytes']
         if min_free is None:
             min_free = default_min_free(facts['ram_bytes'])
-        checks = preflight(self.root, facts, max_load, min_free)
+        kind = self.params['kind']
+        live = read_live(self.root)
+        checks = preflight(self.root, facts, max_load, min_free, kind, live)
         failed = [check['name'] for check in checks if not check['ok']]
+        trigger, text, seconds, marker = trigger_of(kind, live)
         result = {
-            'changed': False, 'checks': checks, 'preflight_ok': not failed,
+            'changed': False, 'checks': checks, 'preflight_ok': not failed, 'kind': kind,
             'boot_id': facts['boot_id'], 'kernel_release': facts['kernel_release'],
+            'panic_within': seconds or 0, 'dmesg_marker': marker,
         }
         if not self.params['confirm']:
             result['msg'] = 'Preflight %s; nothing was triggered because confirm is false' % ('passed' if not failed else 'failed')
@@ -194,15 +234,16 @@ class SysrqTest(object):
         if self.module.check_mode:
             result.update(changed=True, msg='Check mode: the preflight passed, the crash would be armed')
             self.module.exit_json(**result)
-        result.update(self._arm(facts))
-        result.update(changed=True, msg='Crash armed: the kernel panics in %d seconds' % self.params['delay'])
+        result.update(self._arm(facts, trigger, text))
+        within = ' within %d more seconds' % seconds if seconds else ''
+        result.update(changed=True, msg='Crash armed (%s): the kernel panics in %d seconds%s' % (kind, self.params['delay'], within))
         self.module.exit_json(**result)
 
-    def _arm(self, facts):
+    def _arm(self, facts, trigger, text):
         delay = self.params['delay']
         trigger_time = time.time() + delay
         state = {
-            'boot_id': facts['boot_id'], 'kernel_release': facts['kernel_release'], 'delay': delay,
+            'boot_id': facts['boot_id'], 'kernel_release': facts['kernel_release'], 'delay': delay, 'kind': self.params['kind'],
             'trigger_time': trigger_time, 'trigger_time_iso': _iso(trigger_time),
         }
         self._write_state(state)
@@ -210,8 +251,8 @@ class SysrqTest(object):
         shell = self.module.get_bin_path('sh', required=True)
         # setsid -f returns at once and leaves sh in a new session; sh first lets go of the inherited descriptors
         # (run_command's pipes, the connection's stdin), so the crash outlives this process and its connection.
-        trigger = self._inside(TRIGGER)
-        rc, out, err = self.module.run_command([setsid, '-f', shell, '-c', ARM_SCRIPT, 'sysrq_test', str(delay), trigger], cwd='/')
+        rc, out, err = self.module.run_command(
+            [setsid, '-f', shell, '-c', ARM_SCRIPT, 'sysrq_test', str(delay), self._inside(trigger), text], cwd='/')
         if rc != 0:
             os.unlink(self._inside(STATE_FILE))
             self.module.fail_json(msg='Could not arm the crash', rc=rc, stdout=out, stderr=err)

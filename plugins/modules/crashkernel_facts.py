@@ -29,6 +29,9 @@ description:
   - Recommends a C(crashkernel=) size for the host from its RAM, CPU count, kernel, kdump initrd size and the smallest
     reservations measured by real crashes in the collection's VM lab, plus a safety margin
     (RV(ansible_facts.crashkernel.recommended_spec), with the reasoning in RV(ansible_facts.crashkernel.recommended_reasoning)).
+  - Reports the panic policy (which kernel failures end in a panic, and so in a dump) from C(/proc/sys) and the
+    sysctl configuration, and flags where it differs from the policy the P(fleet.kdump.kdump#role) role set
+    (RV(ansible_facts.crashkernel.panic_policy)).
   - Changes nothing.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -302,6 +305,57 @@ ansible_facts:
           sample:
             - "kernel 6.1.0-50-amd64: measured series 6.1 (Debian 12, kernel 6.1.0-50-amd64, kdump-tools 1:1.8.1, QEMU guests with 1 vCPU)"
             - "112 MiB + 16 MiB safety margin (16 MiB or 10%, the larger), rounded up to 16 MiB: 128M"
+        panic_policy:
+          description:
+            - The panic policy of the host. Sysctl values are integers, V(null) when the kernel or the file has none.
+          type: dict
+          returned: always
+          contains:
+            live:
+              description:
+                - Values in C(/proc/sys) of C(kernel.panic), C(kernel.panic_on_oops), C(kernel.panic_on_warn),
+                  C(kernel.hung_task_panic), C(kernel.softlockup_panic), C(kernel.hardlockup_panic),
+                  C(kernel.unknown_nmi_panic), C(kernel.panic_on_io_nmi), C(kernel.panic_on_unrecovered_nmi), and of the
+                  detectors behind them (C(kernel.hung_task_timeout_secs), C(kernel.watchdog), C(kernel.soft_watchdog),
+                  C(kernel.nmi_watchdog), C(kernel.watchdog_thresh)).
+              type: dict
+              sample: {"kernel.panic": 10, "kernel.panic_on_oops": 1, "kernel.panic_on_warn": 0}
+            managed:
+              description:
+                - The policy the P(fleet.kdump.kdump#role) role set, read from its file C(/etc/sysctl.d/90-fleet-kdump-panic.conf);
+                  V(null) when the file does not exist.
+              type: dict
+              sample: {"kernel.panic": 10, "kernel.panic_on_oops": 1, "kernel.panic_on_unrecovered_nmi": 1}
+            boot:
+              description:
+                - The values the next boot applies, merging the C(sysctl.d) directories as C(systemd-sysctl) does;
+                  V(null) where no file sets the sysctl (the kernel's default stays).
+              type: dict
+              sample: {"kernel.panic": 10, "kernel.panic_on_warn": null}
+            capture:
+              description:
+                - The policy sysctls C(/etc/kdump/sysctl.conf) sets, which kdump-tools applies last in the capture kernel.
+              type: dict
+              sample: {"kernel.hung_task_panic": 0}
+            capture_initrd_current:
+              description:
+                - Whether the kdump initrd of the running kernel was built with the current C(/etc/kdump/sysctl.conf)
+                  (C(/var/lib/kdump/latest_sysctls-<release>)); V(null) when either file is missing.
+              type: bool
+              sample: true
+            panics_on:
+              description:
+                - The failure classes the live values turn into a panic, among V(oops) (an oops or C(BUG())), V(warn),
+                  V(hung_task), V(softlockup), V(hardlockup), V(unknown_nmi), V(unrecovered_nmi) and V(io_nmi).
+              type: list
+              elements: str
+              sample: [oops, unknown_nmi, unrecovered_nmi]
+            drift:
+              description:
+                - Sysctls whose live value or next-boot value differs from RV(ansible_facts.crashkernel.panic_policy.managed).
+              type: list
+              elements: str
+              sample: []
         problems:
           description: Findings in plain language; empty when nothing looks wrong.
           type: list
@@ -314,11 +368,15 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleet.kdump.plugins.module_utils._host_state import gather
+from ansible_collections.fleet.kdump.plugins.module_utils._panic_policy import read_panic_policy
 
 
 def main():
     module = AnsibleModule(argument_spec={'root': {'type': 'path', 'default': '/'}}, supports_check_mode=True)
-    module.exit_json(changed=False, ansible_facts={'crashkernel': gather(module.params['root'])})
+    facts = gather(module.params['root'])
+    facts['panic_policy'], problems = read_panic_policy(module.params['root'], facts['kernel_release'], facts['kexec_loaded'])
+    facts['problems'].extend(problems)
+    module.exit_json(changed=False, ansible_facts={'crashkernel': facts})
 
 
 if __name__ == '__main__':

@@ -13,15 +13,33 @@ author: fleet.kdump contributors (@fleet-kdump)
 description:
   - Runs a preflight that tells whether a crash now would produce a dump, and returns every check it made.
   - Only with O(confirm=true), outside check mode and with every check passing, arms the crash. The module writes a state file,
-    starts a detached C(sh) that sleeps O(delay) seconds, runs C(sync) and writes C(c) to C(/proc/sysrq-trigger), and returns
-    at once. The host panics a few seconds later, the capture kernel saves the dump and the host reboots.
+    starts a detached C(sh) that sleeps O(delay) seconds, runs C(sync) and writes the trigger (C(c) to C(/proc/sysrq-trigger) for
+    O(kind=sysrq)), and returns at once. The host panics a few seconds later (up to RV(panic_within) more for a hung task or a
+    soft lockup), the capture kernel saves the dump and the host reboots.
+  - O(kind) other than V(sysrq) proves the host's panic policy (P(fleet.kdump.kdump#role) role, C(kdump_panic_*) variables).
+    The failure is raised by the collection's C(fleet_crashkind) test module, which the role's C(crashkind) entry point builds
+    and loads, and it ends in a panic only when the policy says so.
   - Follow it with M(ansible.builtin.wait_for_connection) and compare RV(boot_id) with the boot id after the reboot.
   - Never changes C(kernel.sysrq), because that sysctl only gates the keyboard and root can always write C(/proc/sysrq-trigger).
   - 'The checks: C(kdump_enabled) (kdump-tools installed and V(USE_KDUMP=1)), C(capture_kernel_loaded) (sysfs C(crash_loaded)),
     C(reservation_present) (sysfs C(crash_size) > 0), C(makedumpfile_installed), C(dump_target) (the local directory exists, or the
-    SSH key file exists, or NFS/FTP is set), C(free_space) (local target only, see O(min_free_bytes)), C(load_average)
-    (see O(max_load)), C(no_test_running) (no state file C(/run/fleet-kdump/sysrq_test.json) from the current boot).'
+    SSH key file exists, or NFS/FTP is set), C(crash_kind) (see O(kind)), C(free_space) (local target only, see O(min_free_bytes)),
+    C(load_average) (see O(max_load)), C(no_test_running) (no state file C(/run/fleet-kdump/sysrq_test.json) from the current boot).'
 options:
+  kind:
+    description:
+      - How to crash the host.
+      - V(sysrq) writes C(c) to C(/proc/sysrq-trigger), which panics the kernel whatever its panic policy.
+      - The others write to C(/proc/fleet_crashkind), the file of the collection's test module. V(oops) dereferences a NULL
+        pointer and V(bug) runs C(BUG()) (both panic with C(kernel.panic_on_oops=1)), V(warn) runs C(WARN()) (C(kernel.panic_on_warn)),
+        V(hung_task) blocks a kernel thread until the hung task detector reports it (C(kernel.hung_task_panic); up to twice
+        C(kernel.hung_task_timeout_secs)), V(softlockup) keeps a CPU busy with preemption off until the soft lockup detector
+        reports it (C(kernel.softlockup_panic); twice C(kernel.watchdog_thresh) and a little more).
+      - The C(crash_kind) check refuses a kind when the module is not loaded, or when the live panic policy would only
+        report the failure and let the host carry on, so a refused kind names the setting that is missing.
+    type: str
+    choices: [sysrq, oops, bug, warn, hung_task, softlockup]
+    default: sysrq
   confirm:
     description:
       - Really crash the host. With V(false) only the preflight runs and nothing is triggered.
@@ -61,6 +79,8 @@ attributes:
     platforms: debian
 notes:
   - The connection to the host drops when it crashes; run the task with a O(delay) of a few seconds and wait for the reboot afterwards.
+  - A kind other than V(sysrq) whose policy is off leaves the host running with the failure reported in its kernel log
+    (an oops also kills the writing process and taints the kernel), which is why the preflight refuses it.
   - The crash is armed with C(setsid -f) from util-linux (essential on Debian and Ubuntu), so no C(async) is needed.
 seealso:
   - module: fleet.kdump.kdump_config
@@ -94,6 +114,23 @@ EXAMPLES = r"""
 - name: Assert that the host rebooted
   ansible.builtin.assert:
     that: (kdump_boot_id.content | b64decode | trim) != kdump_crash.boot_id
+
+# Another run: prove that a hung task ends in a dump under the host's panic policy.
+- name: Build and load the fleet_crashkind test module
+  ansible.builtin.include_role:
+    name: fleet.kdump.kdump
+    tasks_from: crashkind
+
+- name: Block a kernel thread until the hung task detector panics the kernel
+  fleet.kdump.sysrq_test:
+    kind: hung_task
+    confirm: true
+  register: kdump_crash
+
+- name: Wait for the detector, the dump and the reboot
+  ansible.builtin.wait_for_connection:
+    delay: "{{ kdump_crash.panic_within + 60 }}"
+    timeout: 1200
 """
 
 RETURN = r"""
@@ -126,6 +163,23 @@ failed_checks:
   type: list
   elements: str
   sample: [reservation_present]
+kind:
+  description: The crash kind of O(kind).
+  returned: always
+  type: str
+  sample: oops
+panic_within:
+  description:
+    - Seconds after the trigger within which the kernel panics, for the kinds whose detector needs time (V(hung_task),
+      V(softlockup)); V(0) for the others. Wait that much longer before looking for the reboot.
+  returned: always
+  type: int
+  sample: 270
+dmesg_marker:
+  description: A regular expression that a line of the crashed kernel's log (the dump's C(dmesg) file) matches for this kind.
+  returned: always
+  type: str
+  sample: 'fleet_crashkind: oops requested'
 boot_id:
   description: The boot id before the crash; a different one after the reboot proves the host went down.
   returned: always
@@ -165,12 +219,13 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.fleet.kdump.plugins.module_utils._sysrq import SysrqTest
+from ansible_collections.fleet.kdump.plugins.module_utils._sysrq import KINDS, SysrqTest
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            kind=dict(type='str', default='sysrq', choices=list(KINDS)),
             confirm=dict(type='bool', default=False),
             delay=dict(type='int', default=5),
             max_load=dict(type='float'),

@@ -31,7 +31,7 @@ def states(report):
 def test_every_state(entries):
     report = kdump_readiness(entries, '2026-11-26T14:00:00Z')
     assert states(report) == {
-        'web1': 'ready', 'web2': 'untested since change', 'db1': 'not ready', 'db2': 'reboot pending',
+        'web1': 'ready', 'web2': 'untested since change', 'web3': 'policy drift', 'db1': 'not ready', 'db2': 'reboot pending',
         'app1': 'disabled', 'app2': 'never crash-tested', 'app3': 'crash test failed', 'gone1': 'unreachable',
     }
     assert report['ready'] == 1
@@ -53,6 +53,29 @@ def test_reasons(entries):
     assert 'crashkernel=384M-:128M' in rows['db2']['reason']
     assert 'No route to host' in rows['gone1']['reason']
     assert rows['app3']['reason'].endswith('no dump arrived')
+    assert rows['web3']['reason'] == 'kernel.panic is 10 now (0 at boot), the policy sets 10'
+
+
+def test_panic_policy_shown(entries):
+    report = kdump_readiness(entries)
+    rows = dict((row['host'], row) for row in report['hosts'])
+    assert rows['web1']['panics_on'] == ['oops', 'unknown_nmi', 'unrecovered_nmi'] and rows['web1']['panic_timeout'] == 10
+    assert rows['web1']['policy_managed'] is True and rows['web1']['policy_drift'] == []
+    assert rows['web3']['policy_drift'] == ['kernel.panic']
+    # Facts from before the panic policy existed show nothing rather than a wrong policy.
+    assert rows['db2']['panics_on'] is None and rows['db2']['policy_managed'] is None
+    lines = dict((line.split()[0], line) for line in report['table'].splitlines())
+    assert 'oops,unknown_nmi,unrecovered_nmi; reboot after 10s' in lines['web1']
+    assert 'oops,hung_task; reboot after 10s' in lines['web3'] and 'ok 2026-11-26T12:10:00Z (hung_task)' in lines['web3']
+    assert '<td>oops,unknown_nmi,unrecovered_nmi; reboot after 10s</td>' in report['html']
+
+
+@pytest.mark.parametrize('timeout, text', [(0, 'never'), (-1, 'at once'), (None, 'never'), (30, 'after 30s')])
+def test_panic_timeout_text(entries, timeout, text):
+    entries[0]['facts']['panic_policy']['live']['kernel.panic'] = timeout
+    row = kdump_readiness([entries[0]])['hosts'][0]
+    assert row['state'] == 'ready'
+    assert kdump_readiness([entries[0]])['table'].splitlines()[1].count('reboot %s' % text) == 1
 
 
 def test_config_change_alone(entries):
@@ -69,7 +92,8 @@ def test_missing_facts_is_error():
 
 def test_table_fixed_width(entries):
     lines = kdump_readiness(entries)['table'].splitlines()
-    assert lines[0].split() == ['HOST', 'STATE', 'RESERVED', 'EXPECTED', 'RECOMMENDED', 'KERNEL', 'LAST', 'TEST', 'REASON']
+    assert lines[0].split() == ['HOST', 'STATE', 'RESERVED', 'EXPECTED', 'RECOMMENDED', 'KERNEL', 'PANICS', 'ON', 'LAST', 'TEST',
+                                'REASON']
     assert len(lines) == len(entries) + 1
     column = lines[0].index('STATE')
     assert all(line[column - 2:column] == '  ' for line in lines)
@@ -117,7 +141,7 @@ def test_html_self_contained_and_escaped(entries):
     names = [tag for tag, _a in parser.tags]
     assert parser.title == 'fleet.kdump readiness'
     assert names.count('tr') == len(entries) + 1
-    assert 'svg' in names and names.count('rect') == 8
+    assert 'svg' in names and names.count('rect') == 9  # one bar per state that has hosts
     assert 'script' not in names and 'web1&lt;script&gt;' in page
     assert not any(a.get('src') or a.get('href') for _t, a in parser.tags)
 

@@ -40,6 +40,6 @@ def test_arm_script_takes_paths_as_data(tmp_path):
     target = tmp_path / 'a b;$(touch x)' / 'sysrq-trigger'
     target.parent.mkdir()
     target.write_text('')
-    subprocess.run(['/bin/sh', '-c', ARM_SCRIPT, 'sysrq_test', '0', str(target)], check=True, cwd=str(tmp_path))
-    assert target.read_text() == 'c'
-    assert not (tmp_path / 'x').exists()
+    subprocess.run(['/bin/sh', '-c', ARM_SCRIPT, 'sysrq_test', '0', str(target), '$(touch y) %s\\n'], check=True, cwd=str(tmp_path))
+    assert target.read_text() == '$(touch y) %s\\n'
+    assert not (tmp_path / 'x').exists() and not (tmp_path / 'y').exists()

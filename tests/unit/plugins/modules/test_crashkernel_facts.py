@@ -17,7 +17,7 @@ RETURN_KEYS = {
     'configured_high_spec', 'configured_low_spec', 'configured_expected_bytes', 'grub_cfg_spec', 'grub_update_required',
     'reboot_required', 'kdump_installed', 'kdump_state', 'kdump_state_reason', 'kdump_settings', 'kdump_tools_version',
     'makedumpfile_installed', 'sysrq', 'efi', 'secure_boot', 'lockdown', 'kexec_file_load_required', 'boot_id', 'cpu_count', 'problems',
-    'recommended_spec', 'recommended_bytes', 'recommended_reasoning',
+    'recommended_spec', 'recommended_bytes', 'recommended_reasoning', 'panic_policy',
 }
 
 

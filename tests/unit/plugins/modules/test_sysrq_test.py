@@ -61,8 +61,8 @@ def test_preflight_passes_without_arming(capsys, root, popen):
     assert result['exit_code'] == 0 and result['changed'] is False
     assert result['preflight_ok'] is True
     assert checks(result) == dict.fromkeys(
-        ['kdump_enabled', 'capture_kernel_loaded', 'reservation_present', 'makedumpfile_installed', 'dump_target', 'free_space',
-         'load_average', 'no_test_running'], True)
+        ['kdump_enabled', 'capture_kernel_loaded', 'reservation_present', 'makedumpfile_installed', 'dump_target', 'crash_kind',
+         'free_space', 'load_average', 'no_test_running'], True)
     assert result['boot_id'] == BOOT_ID and result['kernel_release'] == '6.1.0-28-amd64'
     assert 'nothing was triggered' in result['msg']
     assert 'trigger_time' not in result
@@ -114,7 +114,7 @@ def test_remote_targets_skip_free_space(capsys, root, popen):
 def test_free_space_threshold(capsys, root, popen):
     result = run(capsys, {'root': str(root), 'min_free_bytes': 10 ** 30})
     assert checks(result)['free_space'] is False
-    assert '%d needed' % 10 ** 30 in result['checks'][5]['detail']
+    assert '%d needed' % 10 ** 30 in [check for check in result['checks'] if check['name'] == 'free_space'][0]['detail']
 
 
 def test_default_max_load_is_cpu_count(capsys, root, popen):
@@ -179,8 +179,8 @@ def test_arm_command_is_detached(capsys, root, popen):
     assert result['changed'] is True
     args, kwargs = popen.call_args
     assert args[0][1] == '-f' and args[0][0].endswith('/setsid')
-    assert args[0][3:] == ['-c', 'exec </dev/null >/dev/null 2>&1; sleep "$1"; sync; printf c > "$2"', 'sysrq_test', '7',
-                           str(root / 'proc/sysrq-trigger')]
+    assert args[0][3:] == ['-c', 'exec </dev/null >/dev/null 2>&1; sleep "$1"; sync; printf %s "$3" > "$2"', 'sysrq_test', '7',
+                           str(root / 'proc/sysrq-trigger'), 'c']
     assert kwargs['cwd'] == '/'
 
 
@@ -198,3 +198,98 @@ def test_loaded_check_explains(capsys, root, popen):
     (root / 'sys/kernel/kexec/crash_loaded').unlink()
     detail = run(capsys, {'root': str(root)})['checks'][1]['detail']
     assert 'no kexec support' in detail
+
+
+def policy(root, **values):
+    """The live panic policy of the host: kdump-tools' panic_on_oops=1 and the kernel's detector defaults, then `values`."""
+    live = {'panic_on_oops': 1, 'panic_on_warn': 0, 'hung_task_panic': 0, 'softlockup_panic': 0, 'hung_task_timeout_secs': 120,
+            'watchdog': 1, 'soft_watchdog': 1, 'watchdog_thresh': 10}
+    live.update(values)
+    for name, value in live.items():
+        write(root, 'proc/sys/kernel/%s' % name, '%d\n' % value)
+
+
+def crashkind(root, kinds='oops bug warn hung_task softlockup'):
+    write(root, 'proc/fleet_crashkind', kinds + '\n')
+
+
+def kind_check(result):
+    return [check for check in result['checks'] if check['name'] == 'crash_kind'][0]
+
+
+def test_sysrq_needs_no_policy(capsys, root, popen):
+    result = run(capsys, {'root': str(root)})
+    assert kind_check(result) == {'name': 'crash_kind', 'ok': True, 'detail': 'sysrq "c" panics the kernel whatever the policy'}
+    assert result['kind'] == 'sysrq' and result['panic_within'] == 0 and result['dmesg_marker'] == 'sysrq ?: ?Trigger a crash'
+
+
+def test_kind_needs_the_module(capsys, root, popen):
+    policy(root)
+    result = run(capsys, {'root': str(root), 'kind': 'oops', 'confirm': True})
+    assert result['failed'] is True and result['failed_checks'] == ['crash_kind']
+    assert 'the fleet_crashkind test module is not loaded (no /proc/fleet_crashkind)' in result['msg']
+    assert 'tasks_from: crashkind' in result['msg']
+    popen.assert_not_called()
+    crashkind(root, 'oops bug')
+    detail = kind_check(run(capsys, {'root': str(root), 'kind': 'warn'}))['detail']
+    assert detail.startswith('the loaded fleet_crashkind module offers oops bug, not warn')
+
+
+@pytest.mark.parametrize('kind, values, detail', [
+    ('warn', {}, 'kernel.panic_on_warn=0: a WARN() is reported and the host carries on without a dump (set kdump_panic_on_warn: '
+     'true in the fleet.kdump.kdump role)'),
+    ('hung_task', {}, 'kernel.hung_task_panic=0: a hung task is reported and the host carries on without a dump (set '
+     'kdump_hung_task_panic: true in the fleet.kdump.kdump role)'),
+    ('softlockup', {'softlockup_panic': 1, 'soft_watchdog': 0}, 'kernel.softlockup_panic=1 but its detector is off '
+     '(kernel.watchdog=1, kernel.soft_watchdog=0), so a soft lockup is never reported'),
+    ('oops', {'panic_on_oops': 0}, 'kernel.panic_on_oops=0: an oops is reported and the host carries on without a dump '
+     '(kdump-tools sets it to 1 whenever it loads the capture kernel, so something set it back to 0 since)'),
+    ('hung_task', {'hung_task_panic': 1, 'hung_task_timeout_secs': 3600}, 'a hung_task would have to last 7230 s to be detected '
+     'on this host, more than the 7200 s the test module allows'),
+])
+def test_kind_refused_without_its_policy(capsys, root, popen, kind, values, detail):
+    policy(root, **values)
+    crashkind(root)
+    result = run(capsys, {'root': str(root), 'kind': kind, 'confirm': True})
+    assert result['failed'] is True and result['failed_checks'] == ['crash_kind']
+    assert kind_check(result)['detail'] == detail
+    popen.assert_not_called()
+
+
+@pytest.mark.parametrize('kind, values, text, within', [
+    ('oops', {}, 'oops', 0),
+    ('bug', {}, 'bug', 0),
+    ('warn', {'panic_on_warn': 1}, 'warn', 0),
+    ('hung_task', {'hung_task_panic': 1}, 'hung_task 270', 270),
+    ('hung_task', {'hung_task_panic': 1, 'hung_task_timeout_secs': 30}, 'hung_task 90', 90),
+    ('softlockup', {'softlockup_panic': 1}, 'softlockup 38', 38),
+])
+def test_kind_armed_with_its_policy(capsys, root, popen, kind, values, text, within):
+    policy(root, **values)
+    crashkind(root)
+    result = run(capsys, {'root': str(root), 'kind': kind, 'confirm': True, 'delay': 3})
+    assert result['changed'] is True and result['preflight_ok'] is True
+    assert result['kind'] == kind and result['panic_within'] == within
+    assert result['dmesg_marker'] == 'fleet_crashkind: %s requested' % kind
+    assert ('within %d more seconds' % within in result['msg']) == bool(within)
+    args = popen.call_args[0][0]
+    assert args[-3:] == ['3', str(root / 'proc/fleet_crashkind'), text]
+    assert json.loads((root / 'run/fleet-kdump/sysrq_test.json').read_text())['kind'] == kind
+
+
+def test_kind_is_checked(capsys, root, popen):
+    result = run(capsys, {'root': str(root), 'kind': 'panic', 'confirm': True})
+    assert result['failed'] is True and 'kind' in result['msg']
+    popen.assert_not_called()
+
+
+def test_kind_really_written(capsys, root):
+    """The detached writer puts exactly the kind's text into the module's file."""
+    policy(root, hung_task_panic=1)
+    crashkind(root)
+    run(capsys, {'root': str(root), 'kind': 'hung_task', 'confirm': True, 'delay': 1})
+    trigger = root / 'proc/fleet_crashkind'
+    deadline = time.time() + 15
+    while trigger.read_text() != 'hung_task 270' and time.time() < deadline:
+        time.sleep(0.1)
+    assert trigger.read_text() == 'hung_task 270'
