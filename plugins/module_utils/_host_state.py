@@ -22,12 +22,12 @@ from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel import (
     CrashkernelError,
     cmdline_reservation,
     effective_specs,
-    format_size,
     kernel_rounds_ram,
     normalize_spec,
 )
 from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel_sizing import recommend
 from ansible_collections.fleet.kdump.plugins.module_utils._kdump_keys import SECRET_KEYS
+from ansible_collections.fleet.kdump.plugins.module_utils._sizes import format_bytes
 from ansible_collections.fleet.kdump.plugins.module_utils._shell_assign import parse_shell_assignments
 
 KDUMP_DEFAULTS = '/etc/default/kdump-tools'
@@ -384,24 +384,24 @@ def _reservation_problems(facts, configured_error):
     if enabled and spec is None and facts['cmdline_high_spec'] is None:
         problems.append('no crashkernel= on the kernel command line: nothing is reserved for the capture kernel')
     if spec is not None and expected == 0 and ram:
-        problems.append('crashkernel=%s reserves nothing on %s of RAM' % (spec, format_size(ram, binary=True)))
+        problems.append('crashkernel=%s reserves nothing on %s of RAM' % (spec, format_bytes(ram)))
     if expected and reserved is not None and reserved != expected:
         detail = 'the reservation failed (see "crashkernel" in dmesg)' if reserved == 0 else 'check the RAM figure and dmesg'
         if facts['ram_source'] == 'meminfo':
             detail += '; RAM was taken from MemTotal, which is below what the kernel compares'
         problems.append('crashkernel= asks for %s but the kernel reserved %s: %s'
-                        % (format_size(expected, binary=True), format_size(reserved, binary=True), detail))
+                        % (format_bytes(expected), format_bytes(reserved), detail))
     recommended = facts['recommended_bytes']
     if enabled and reserved and recommended and reserved < recommended:
         problems.append('crashkernel reserves %s, below the %s recommended for this host (recommended_reasoning): the capture '
-                        'kernel may run out of memory' % (format_size(reserved, binary=True), format_size(recommended, binary=True)))
+                        'kernel may run out of memory' % (format_bytes(reserved), format_bytes(recommended)))
     if configured_error:
         problems.append('the boot configuration has an invalid value, the next boot reserves nothing: %s' % configured_error)
     if facts['reboot_required']:
         configured = {'plain': facts['configured_spec'], 'high': facts['configured_high_spec'], 'low': facts['configured_low_spec']}
         running = {'plain': spec, 'high': facts['cmdline_high_spec'], 'low': facts['cmdline_low_spec']}
         nxt = facts['configured_expected_bytes']
-        reserves = format_size(nxt, binary=True) if nxt is not None else 'nothing' if not configured_error else 'nothing (invalid)'
+        reserves = format_bytes(nxt) if nxt is not None else 'nothing' if not configured_error else 'nothing (invalid)'
         problems.append('reboot needed: next boot reserves %s (%s) but the running kernel booted with %s'
                         % (reserves, _describe(configured), _describe(running)))
     if facts['grub_update_required']:
