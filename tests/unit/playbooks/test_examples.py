@@ -6,14 +6,16 @@ bad playbook variables are refused by the check play before any of its hosts is 
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 
-from playbook_helpers import ROOT
+from playbook_helpers import ROOT, load_yaml
 
 from test_playbooks import NAMES
 
@@ -78,3 +80,38 @@ def test_good_variables_pass_the_check_without_contacting_a_host():
                          'PLAY [Create the dump keys of fleet hosts that send dumps over SSH] ' + '*' * 12]
     check_play = result.stdout.split(plays[1])[0]
     assert 'UNREACHABLE' not in check_play and 'FAILED' not in check_play
+
+
+def test_requirements_files_follow_galaxy_yml():
+    """The dependencies a user installs are those galaxy.yml declares, at its version."""
+    galaxy = load_yaml('galaxy.yml')
+    example = load_yaml('examples', 'requirements.yml')['collections']
+    assert example[0]['type'] == 'git' and example[0]['version'] == galaxy['version']
+    assert dict((c['name'], c['version']) for c in example[1:]) == galaxy['dependencies']
+    awx = [c['name'] for c in load_yaml('awx', 'requirements.yml')['collections']]
+    assert awx[0] == '/build/collections/fleet-kdump-%s.tar.gz' % galaxy['version']
+    assert sorted(awx[1:]) == sorted(galaxy['dependencies'])
+
+
+FQCN = re.compile(r'\b([a-z][a-z0-9]*\.[a-z][a-z0-9_]*)\.[a-z][a-z0-9_]*\b')
+
+
+def collections_used():
+    """Collections whose content the roles and playbooks name (FQCN of a module, filter or lookup)."""
+    installed = set()
+    base = os.path.join(os.path.dirname(os.path.dirname(sys.executable)), 'lib')
+    for site in glob.glob(os.path.join(base, 'python3*', 'site-packages', 'ansible_collections')):
+        installed.update('%s.%s' % (ns, name) for ns in os.listdir(site) if os.path.isdir(os.path.join(site, ns))
+                         for name in os.listdir(os.path.join(site, ns)))
+    used = set()
+    for folder in ('roles', 'playbooks'):
+        for path in glob.glob(os.path.join(ROOT, folder, '**', '*.*'), recursive=True):
+            if path.endswith(('.yml', '.j2')):
+                with open(path, encoding='utf-8') as handle:
+                    used.update(m.group(1) for m in FQCN.finditer(handle.read()) if m.group(1) in installed)
+    return used - {'ansible.builtin', 'fleet.kdump'}
+
+
+
+def test_galaxy_yml_declares_exactly_the_collections_used():
+    assert collections_used() == set(load_yaml('galaxy.yml')['dependencies'])
