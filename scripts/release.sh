@@ -25,7 +25,7 @@ echo "release: $(tar tzf "$tarball" | grep -vc '/$') files, $(stat -c %s "$tarba
 # galaxy.yml's build_ignore.
 shipped='^(CHANGELOG\.md|COPYING|FILES\.json|MANIFEST\.json|README\.md|(changelogs|docs|examples|meta|playbooks|plugins|roles)/.*)$'
 if stray=$(tar tzf "$tarball" | grep -Ev "$shipped"); then
-    printf '  not collection content: %s\n' $stray
+    while read -r f; do printf '  not collection content: %s\n' "$f"; done <<<"$stray"
     echo "release: the tarball holds files outside the collection's content; add them to build_ignore in galaxy.yml"
     exit 1
 fi

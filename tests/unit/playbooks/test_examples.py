@@ -112,6 +112,5 @@ def collections_used():
     return used - {'ansible.builtin', 'fleet.kdump'}
 
 
-
 def test_galaxy_yml_declares_exactly_the_collections_used():
     assert collections_used() == set(load_yaml('galaxy.yml')['dependencies'])
