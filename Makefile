@@ -1,5 +1,5 @@
 # fleet.kdump: the commands a person (and CI) runs. See README.md.
-.PHONY: setup test unit lint docs build release demo e2e molecule-config-only lab-down bench bench-sizing clean
+.PHONY: setup test unit lint lint-python docs build release demo e2e molecule-config-only lab-down bench bench-sizing clean
 
 setup:
 	scripts/setup.sh
@@ -12,6 +12,10 @@ unit:
 
 lint:
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.venv/collections .venv/bin/ansible-lint
+
+# ruff over every Python file of the repository (ruff.toml).
+lint-python:
+	.venv/bin/ruff check --no-cache .
 
 # docs/role-variables.md from the roles' argument specs, and the module/filter/role reference (RST) in build/docs.
 docs:

@@ -22,7 +22,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PROG = os.path.join(HERE, '..', 'roles', 'collector', 'files', 'kdump-collector')
+PROG = os.path.join(HERE, '..', 'roles', 'collector', 'files', 'kdump_collector')
 FIXTURE = os.path.join(HERE, '..', 'tests', 'unit', 'collector', 'fixtures', 'dmesg-sysrq-6.1.txt')
 MIB = 1024 * 1024
 

@@ -28,7 +28,25 @@ sanity() (
     cd "$dest" && git init -q && git add -A && "$venv/ansible-test" sanity --venv --python 3.12 --color no
 )
 
+# The collector package runs on old dump servers: it must at least compile under Python 3.8 (pyenv's, as on this machine).
+py38_compile() {
+    local py38=${PYTHON38:-}
+    if [[ -z $py38 ]]; then
+        if PYENV_VERSION=3.8.18 python3.8 -V >/dev/null 2>&1; then py38="env PYENV_VERSION=3.8.18 python3.8"
+        else py38=python3.8; fi
+    fi
+    $py38 - roles/collector/files/kdump_collector/*.py <<'PY'
+import sys
+for path in sys.argv[1:]:
+    with open(path, 'rb') as handle:
+        compile(handle.read(), path, 'exec', dont_inherit=True)
+print('compiled %d files with Python %s' % (len(sys.argv) - 1, sys.version.split()[0]))
+PY
+}
+
 gate unit "$venv/pytest" -q
+gate lint-python "$venv/ruff" check --no-cache .
+gate py38-compile py38_compile
 gate sanity sanity
 gate ansible-lint "$venv/ansible-lint" -q
 gate docs-lint "$venv/antsibull-docs" lint-collection-docs --plugin-docs --skip-rstcheck .

@@ -1,29 +1,25 @@
 # Copyright (c) 2026, fleet.kdump contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests of lab/fleetlab that need no VM: planning, QEMU network arguments, inventory, pid safety."""
+"""Unit tests of the lab driver (labkit) that need no VM: planning, QEMU network arguments, inventory, pid safety."""
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import json
 import os
 import socket
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from labkit import fleetlab as fleetlab_cli
+from labkit import guests
 
 
 @pytest.fixture
 def fleetlab(tmp_path, monkeypatch):
-    loader = importlib.machinery.SourceFileLoader("fleetlab", os.path.join(HERE, "..", "fleetlab"))
-    spec = importlib.util.spec_from_loader("fleetlab", loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    monkeypatch.setattr(mod, "RUN_DIR", str(tmp_path))
-    return mod
+    """The guest machinery with its run dir in a temporary directory."""
+    monkeypatch.setattr(guests, "RUN_DIR", str(tmp_path))
+    return guests
 
 
 def plan(fl, ports):
@@ -76,14 +72,14 @@ def test_inventory_ini_and_yaml(fleetlab, tmp_path, capsys):
     class Args:
         output = None
         format = "ini"
-    fleetlab.cmd_inventory(Args)
+    fleetlab_cli.cmd_inventory(Args)
     text = (tmp_path / "inventory.ini").read_text()
     assert "[kdump_collector]\nkdump-collector ansible_host=127.0.0.1" in text
     assert ("ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
             " -o ServerAliveInterval=5 -o ServerAliveCountMax=3'") in text
     assert "lab_collector_address=10.0.12.100" in text
     Args.format = "yaml"
-    fleetlab.cmd_inventory(Args)
+    fleetlab_cli.cmd_inventory(Args)
     doc = json.loads((tmp_path / "inventory.yml").read_text())
     fleet = doc["all"]["children"]["kdump_fleet"]["hosts"]
     assert sorted(fleet) == ["fleet1", "fleet2"]

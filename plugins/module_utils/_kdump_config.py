@@ -86,7 +86,7 @@ class ConfigText(object):
     def effective(self):
         """KEY -> value as the shell sees it after sourcing (later assignments win)."""
         values = {}
-        for key, dummy, value in self.entries:
+        for key, _line, value in self.entries:
             if key is not None:
                 values[key] = value
         return values

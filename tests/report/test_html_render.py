@@ -21,7 +21,7 @@ from ansible_collections.fleet.kdump.plugins.filter.kdump_readiness import Filte
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 CHROMIUM = '/usr/bin/chromium'
-COLLECTOR = os.path.join(ROOT, 'roles', 'collector', 'files', 'kdump-collector')
+COLLECTOR = os.path.join(ROOT, 'roles', 'collector', 'files', 'kdump_collector')
 ENTRIES = os.path.join(ROOT, 'tests', 'unit', 'playbooks', 'fixtures', 'readiness-entries.json')
 SYSRQ_DMESG = os.path.join(ROOT, 'tests', 'unit', 'collector', 'fixtures', 'dmesg-sysrq-6.1.txt')
 # A flattened makedumpfile header, padding and the end marker of a complete makedumpfile -F stream.

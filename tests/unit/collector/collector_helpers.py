@@ -6,27 +6,18 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.machinery
-import importlib.util
 import os
 import struct
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PROG = os.path.normpath(os.path.join(HERE, '..', '..', '..', 'roles', 'collector', 'files', 'kdump-collector'))
+# The package directory: `python3 DIR SUBCOMMAND` runs it, as from a checkout and as the role's launcher does.
+PROG = os.path.normpath(os.path.join(HERE, '..', '..', '..', 'roles', 'collector', 'files', 'kdump_collector'))
 FIXTURES = os.path.join(HERE, 'fixtures')
 STAMP = '202611261216'
 # The interpreter that runs the program; set KDUMP_COLLECTOR_PYTHON=python3.8 to test the oldest supported one.
 PYTHON = os.environ.get('KDUMP_COLLECTOR_PYTHON', sys.executable)
-
-
-def load_program():
-    loader = importlib.machinery.SourceFileLoader('kdump_collector', PROG)
-    spec = importlib.util.spec_from_loader('kdump_collector', loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
 
 
 def run(*args, env=None, stdin=None, input_bytes=None, timeout=120):

@@ -14,6 +14,8 @@ import re
 
 import pytest
 
+from kdump_collector import cli, dmesg, dumpfile, fsutil, names, store
+from kdump_collector import index as index_module
 from collector_helpers import ELF, FLAT, FLAT_HEADER, KDUMP, fixture_text, flat, make_entry, run
 
 
@@ -23,8 +25,8 @@ def index(root, db, *extra):
     return result
 
 
-def rows(db, kc):
-    conn = kc.open_db(db)
+def rows(db):
+    conn = store.open_db(db)
     return {r['path']: dict(r) for r in conn.execute('SELECT * FROM dumps')}
 
 
@@ -44,14 +46,14 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize('name', sorted(EXPECTED))
-def test_analyse_fixtures(kc, name):
-    facts = kc.analyse_dmesg(fixture_text(name))
+def test_analyse_fixtures(name):
+    facts = dmesg.analyse_dmesg(fixture_text(name))
     assert (facts['kernel'], facts['reason'], facts['rip'], facts['taint'], facts['frames']) == EXPECTED[name]
     assert re.match(r'[0-9a-f]{12}\Z', facts['signature'])
 
 
-def test_signatures_differ_between_bugs(kc):
-    sigs = {kc.analyse_dmesg(fixture_text(name))['signature'] for name in EXPECTED}
+def test_signatures_differ_between_bugs():
+    sigs = {dmesg.analyse_dmesg(fixture_text(name))['signature'] for name in EXPECTED}
     assert len(sigs) == len(EXPECTED)
 
 
@@ -67,16 +69,16 @@ def other_build(text, kernel_from, kernel_to):
 
 
 @pytest.mark.parametrize('name', sorted(EXPECTED))
-def test_signature_stable_across_hosts_and_builds(kc, name):
+def test_signature_stable_across_hosts_and_builds(name):
     text = fixture_text(name)
     kernel = EXPECTED[name][0]
     moved = other_build(text, kernel, '6.1.0-31-amd64')
-    first, second = kc.analyse_dmesg(text), kc.analyse_dmesg(moved)
+    first, second = dmesg.analyse_dmesg(text), dmesg.analyse_dmesg(moved)
     assert second['kernel'] == '6.1.0-31-amd64'
     assert first['signature'] == second['signature']
 
 
-def test_old_style_sysrq_oops_and_kernel_from_cpu_line(kc):
+def test_old_style_sysrq_oops_and_kernel_from_cpu_line():
     text = '\n'.join([
         '[  100.000000] sysrq: SysRq : Trigger a crash',
         '[  100.000100] BUG: unable to handle kernel NULL pointer dereference at           (null)',
@@ -90,7 +92,7 @@ def test_old_style_sysrq_oops_and_kernel_from_cpu_line(kc):
         '[  100.000900]  [<ffffffff81250a6d>] ? proc_reg_write+0x3d/0x60',
         '[  100.001000]  [<ffffffff811e6ad7>] vfs_write+0xb7/0x1f0',
     ])
-    facts = kc.analyse_dmesg(text)
+    facts = dmesg.analyse_dmesg(text)
     assert facts['kernel'] == '4.19.0-6-amd64'
     assert facts['reason'] == 'sysrq: SysRq : Trigger a crash'
     assert facts['rip'] == 'sysrq_handle_crash'
@@ -98,14 +100,14 @@ def test_old_style_sysrq_oops_and_kernel_from_cpu_line(kc):
     assert facts['frames'] == ['__handle_sysrq', 'write_sysrq_trigger', 'vfs_write']
 
 
-def test_earlier_unrelated_warning_is_not_the_reason(kc):
+def test_earlier_unrelated_warning_is_not_the_reason():
     text = ('[   10.000000] WARNING: CPU: 0 PID: 1 at drivers/foo.c:12 foo_probe+0x1/0x2\n'
             + fixture_text('dmesg-hung-task.txt'))
-    assert kc.analyse_dmesg(text)['reason'] == 'Kernel panic - not syncing: hung_task: blocked tasks'
+    assert dmesg.analyse_dmesg(text)['reason'] == 'Kernel panic - not syncing: hung_task: blocked tasks'
 
 
-def test_no_crash_in_dmesg(kc):
-    facts = kc.analyse_dmesg('[    0.000000] Linux version 6.1.0-27-amd64 (x) #1\n[    1.0] all fine\n')
+def test_no_crash_in_dmesg():
+    facts = dmesg.analyse_dmesg('[    0.000000] Linux version 6.1.0-27-amd64 (x) #1\n[    1.0] all fine\n')
     assert facts['kernel'] == '6.1.0-27-amd64' and facts['reason'] is None and facts['signature'] is None
 
 
@@ -121,16 +123,16 @@ def test_no_crash_in_dmesg(kc):
     (b'makedumpfile', 'unknown'),
     (b'hello world', 'unknown'),
 ])
-def test_dump_format_by_magic(tmp_path, kc, data, expected):
+def test_dump_format_by_magic(tmp_path, data, expected):
     (tmp_path / 'dump').write_bytes(data)
     fd = os.open(str(tmp_path), os.O_RDONLY)
     try:
-        assert kc.dump_format(fd, 'dump') == expected
+        assert dumpfile.dump_format(fd, 'dump') == expected
     finally:
         os.close(fd)
 
 
-def test_index_layouts_states_and_incremental(tmp_path, kc):
+def test_index_layouts_states_and_incremental(tmp_path):
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     sysrq, null = fixture_text('dmesg-sysrq-6.1.txt'), fixture_text('dmesg-null-module.txt')
@@ -148,8 +150,8 @@ def test_index_layouts_states_and_incremental(tmp_path, kc):
     extra = ('--tag-map', str(tag_map), '--nfs-dir', export)
     out = index(root, db, *extra)
     assert b'7 new' in out.stdout
-    got = rows(db, kc)
-    assert kc.open_db(db).execute('PRAGMA journal_mode').fetchone()[0] == 'wal'
+    got = rows(db)
+    assert store.open_db(db).execute('PRAGMA journal_mode').fetchone()[0] == 'wal'
     assert {p: (r['host'], r['state']) for p, r in got.items()} == {
         complete: ('web1', 'complete'), gz: ('web1', 'complete'), empty: ('db1', 'empty'), partial: ('db1', 'incomplete'),
         vmcore: ('db1', 'complete'), nfs: ('nfshost', 'complete'), nfs2: ('otherhost', 'complete')}
@@ -171,13 +173,13 @@ def test_index_layouts_states_and_incremental(tmp_path, kc):
     newer = make_entry(os.path.join(root, 'web1'), '10.0.2.15', '202611280000', sysrq, FLAT)
     out = index(root, db, *extra)
     assert b'1 new, 1 updated, 6 unchanged' in out.stdout
-    got = rows(db, kc)
+    got = rows(db)
     assert got[partial]['state'] == 'complete' and got[partial]['dump_name'] == 'dump.202611250202'
     assert got[newer]['signature'] == got[complete]['signature']
     assert all(got[p]['id'] == i for p, i in ids.items())
 
 
-def test_growing_incomplete_dump_is_rescanned(tmp_path, kc):
+def test_growing_incomplete_dump_is_rescanned(tmp_path):
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     entry = make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, b'x' * 10, dump_name='dump-incomplete')
@@ -185,43 +187,43 @@ def test_growing_incomplete_dump_is_rescanned(tmp_path, kc):
     with open(os.path.join(entry, 'dump-incomplete'), 'ab') as handle:
         handle.write(b'y' * 10)
     index(root, db)
-    assert rows(db, kc)[entry]['dump_bytes'] == 20
+    assert rows(db)[entry]['dump_bytes'] == 20
 
 
-def test_dump_still_being_received_is_incomplete_without_reading_it(tmp_path, kc):
+def test_dump_still_being_received_is_incomplete_without_reading_it(tmp_path):
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     entry = make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, FLAT, dump_name='dump-incomplete')
-    os.chmod(os.path.join(entry, 'dump-incomplete'), kc.BUSY_MODE)
+    os.chmod(os.path.join(entry, 'dump-incomplete'), fsutil.BUSY_MODE)
     index(root, db)
-    row = rows(db, kc)[entry]
+    row = rows(db)[entry]
     assert (row['state'], row['dump_format']) == ('incomplete', None)
     assert 'dump-incomplete is still being received' in row['error']
 
 
-def test_index_lowers_the_pending_flag_before_its_pass(tmp_path, kc, monkeypatch):
+def test_index_lowers_the_pending_flag_before_its_pass(tmp_path, monkeypatch):
     """A request landing during the run (after the flag is lowered) raises it again, so the path unit runs index once
     more: the flag must be gone before the scan starts, not after it."""
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, FLAT)
-    flag = os.path.join(root, '.log', kc.INDEX_PENDING)
+    flag = os.path.join(root, '.log', names.INDEX_PENDING)
     os.makedirs(os.path.dirname(flag))
     open(flag, 'w').close()
-    real_pass, seen = kc.index_pass, []
+    real_pass, seen = index_module.index_pass, []
 
     def watched_pass(*args):
         seen.append(os.path.exists(flag))
         real_pass(*args)
 
-    monkeypatch.setattr(kc, 'index_pass', watched_pass)
-    assert kc.main(['index', '--root', root, '--db', db]) == 0
+    monkeypatch.setattr(index_module, 'index_pass', watched_pass)
+    assert cli.main(['index', '--root', root, '--db', db]) == 0
     assert seen == [False]
     assert not os.path.exists(flag)
-    assert [r['state'] for r in rows(db, kc).values()] == ['complete']
+    assert [r['state'] for r in rows(db).values()] == ['complete']
 
 
-def test_garbage_never_stops_the_index(tmp_path, kc):
+def test_garbage_never_stops_the_index(tmp_path):
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     good = make_entry(os.path.join(root, 'h'), 'h', '202611261216', fixture_text('dmesg-sysrq-6.1.txt'), FLAT)
@@ -242,7 +244,7 @@ def test_garbage_never_stops_the_index(tmp_path, kc):
     os.symlink(str(tmp_path), os.path.join(root, 'linkedhost'))
     result = index(root, db)
     assert b'warning' in result.stderr
-    got = rows(db, kc)
+    got = rows(db)
     assert set(got) == {good, binary, linked, dumplink, odd, badstamp, huge, cut}
     assert got[good]['error'] is None and got[good]['reason'] == 'sysrq: Trigger a crash'
     assert 'binary' in got[binary]['error'] and got[binary]['state'] == 'complete'
@@ -255,7 +257,7 @@ def test_garbage_never_stops_the_index(tmp_path, kc):
     assert got[cut]['kernel'] == '6.1.0-18-amd64' and got[cut]['dump_format'] == 'unknown'
 
 
-def test_truncated_marker_and_missing_entry(tmp_path, kc):
+def test_truncated_marker_and_missing_entry(tmp_path):
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     trunc = make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, FLAT, dump_name='dump-incomplete',
@@ -265,7 +267,7 @@ def test_truncated_marker_and_missing_entry(tmp_path, kc):
     os.unlink(os.path.join(gone, 'dump.202611261217'))
     os.rmdir(gone)
     index(root, db)
-    got = rows(db, kc)
+    got = rows(db)
     assert got[trunc]['truncated'] == 1 and got[trunc]['state'] == 'incomplete' and 'quota' in got[trunc]['error']
     assert got[gone]['state'] == 'missing'
 
@@ -274,14 +276,14 @@ CUT = flat(KDUMP, b'p' * 8192)
 
 
 @pytest.mark.parametrize('data', [CUT[:-16], CUT[:-1000], FLAT_HEADER], ids=['end-header-missing', 'last-block-cut', 'header-only'])
-def test_flattened_dump_cut_short_is_incomplete(tmp_path, kc, data):
+def test_flattened_dump_cut_short_is_incomplete(tmp_path, data):
     """kdump-tools renames the file even when makedumpfile was killed: only the end marker proves it whole."""
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     whole = make_entry(os.path.join(root, 'h'), 'h', '202611261216', fixture_text('dmesg-sysrq-6.1.txt'), CUT)
     cut = make_entry(os.path.join(root, 'h'), 'h', '202611261217', fixture_text('dmesg-sysrq-6.1.txt'), data)
     index(root, db)
-    got = rows(db, kc)
+    got = rows(db)
     assert (got[whole]['state'], got[whole]['error']) == ('complete', None)
     row = got[cut]
     assert (row['state'], row['dump_name'], row['dump_bytes'], row['dump_format']) == (
@@ -300,29 +302,29 @@ def test_flattened_dump_cut_short_is_incomplete(tmp_path, kc, data):
     ('dump.202611261216', KDUMP[:100], 'kdump-compressed'),
     ('vmcore.202611261216', ELF[:100], 'elf'),
 ])
-def test_unchecked_formats_stay_complete(tmp_path, kc, name, data, fmt):
+def test_unchecked_formats_stay_complete(tmp_path, name, data, fmt):
     """No cheap end check for compressed wrappers, kdump-compressed or ELF: the final name still means complete."""
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     entry = make_entry(os.path.join(root, 'h'), 'h', '202611261216', None, data, dump_name=name)
     index(root, db)
-    row = rows(db, kc)[entry]
+    row = rows(db)[entry]
     assert (row['state'], row['dump_format'], row['error']) == ('complete', fmt, None)
 
 
-def test_end_marker_read_from_the_tail_only(tmp_path, kc, monkeypatch):
+def test_end_marker_read_from_the_tail_only(tmp_path, monkeypatch):
     (tmp_path / 'dump').write_bytes(CUT)
     reads, real_pread = [], os.pread
     monkeypatch.setattr(os, 'pread', lambda fd, size, offset: reads.append((size, offset)) or real_pread(fd, size, offset))
     fd = os.open(str(tmp_path), os.O_RDONLY)
     try:
-        assert kc.flat_end_present(fd, 'dump') is True
+        assert dumpfile.flat_end_present(fd, 'dump') is True
     finally:
         os.close(fd)
     assert reads == [(16, len(CUT) - 16)]
 
 
-def test_index_of_an_older_version_checks_its_complete_flattened_dumps_again(tmp_path, kc):
+def test_index_of_an_older_version_checks_its_complete_flattened_dumps_again(tmp_path):
     """Rows written before the end-marker check are analysed again once; other complete rows are left alone."""
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
@@ -330,18 +332,18 @@ def test_index_of_an_older_version_checks_its_complete_flattened_dumps_again(tmp
     whole = make_entry(os.path.join(root, 'h'), 'h', '202611261217', None, CUT)
     gz = make_entry(os.path.join(root, 'h'), 'h', '202611261218', None, gzip.compress(CUT), dump_name='dump.202611261218.gz')
     index(root, db)
-    conn = kc.open_db(db)
+    conn = store.open_db(db)
     with conn:
         conn.execute("UPDATE dumps SET state = 'complete', error = NULL")
         conn.execute('PRAGMA user_version = 0')
     conn.close()
     assert b'0 new, 2 updated, 1 unchanged' in index(root, db).stdout
-    assert {p: r['state'] for p, r in rows(db, kc).items()} == {cut: 'incomplete', whole: 'complete', gz: 'complete'}
-    assert kc.open_db(db).execute('PRAGMA user_version').fetchone()[0] == kc.ANALYSIS_VERSION
+    assert {p: r['state'] for p, r in rows(db).items()} == {cut: 'incomplete', whole: 'complete', gz: 'complete'}
+    assert store.open_db(db).execute('PRAGMA user_version').fetchone()[0] == store.ANALYSIS_VERSION
     assert b'0 new, 0 updated, 3 unchanged' in index(root, db).stdout
 
 
-def test_unmounted_export_and_missing_root(tmp_path, kc):
+def test_unmounted_export_and_missing_root(tmp_path):
     root = str(tmp_path / 'root')
     db = str(tmp_path / 'index.db')
     export = tmp_path / 'export'
@@ -351,7 +353,7 @@ def test_unmounted_export_and_missing_root(tmp_path, kc):
     os.rename(str(export), str(tmp_path / 'unmounted'))
     result = index(root, db, '--nfs-dir', str(export))
     assert b'not a directory, skipped' in result.stderr
-    assert rows(db, kc)[entry]['state'] == 'complete'
+    assert rows(db)[entry]['state'] == 'complete'
     missing = run('index', '--root', str(tmp_path / 'nope'), '--db', db)
     assert missing.returncode != 0 and b'is not a directory' in missing.stderr
 

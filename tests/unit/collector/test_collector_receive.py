@@ -16,6 +16,8 @@ import time
 
 import pytest
 
+from kdump_collector import receive as receive_module
+from kdump_collector import store
 from collector_helpers import FLAT_END, FLAT_HEADER, PROG, PYTHON, STAMP, receive, run, snapshot
 
 D = '/var/crash/t1-' + STAMP
@@ -500,7 +502,7 @@ def test_symlinked_host_dir_and_files_refused(tmp_path):
     assert os.listdir(str(root / 'h1' / E)) == ['dump-incomplete']
 
 
-def test_upload_cut_mid_stream_stays_incomplete(tmp_path, kc):
+def test_upload_cut_mid_stream_stays_incomplete(tmp_path):
     root = str(tmp_path)
     assert receive(root, 'mkdir -p ' + D).returncode == 0
     env = dict(os.environ, SSH_ORIGINAL_COMMAND='dd of=%s/dump-incomplete' % D)
@@ -519,7 +521,7 @@ def test_upload_cut_mid_stream_stays_incomplete(tmp_path, kc):
     assert result.returncode == 1 and b'still being written or its upload failed' in result.stderr
     db = str(tmp_path / 'index.db')
     assert run('index', '--root', root, '--db', db).returncode == 0
-    conn = kc.open_db(db)
+    conn = store.open_db(db)
     row = conn.execute('SELECT state, dump_name FROM dumps').fetchone()
     assert tuple(row) == ('incomplete', 'dump-incomplete')
 
@@ -541,18 +543,18 @@ def test_concurrent_mv_during_stream_refused(tmp_path):
     assert receive(root, 'mv %s/dump-incomplete %s/dump.%s' % (D, D, STAMP)).returncode == 0
 
 
-def test_dd_path_uses_dd_not_python(tmp_path, kc, monkeypatch):
+def test_dd_path_uses_dd_not_python(tmp_path, monkeypatch):
     calls = []
 
     def fake_spawn(path, argv, env, file_actions, setsigdef):
         calls.append((path, argv, env, file_actions, setsigdef))
         return os.getpid()
 
-    monkeypatch.setattr(kc.os, 'posix_spawnp', fake_spawn)
-    monkeypatch.setattr(kc.os, 'waitpid', lambda pid, flags: (pid, 0))
+    monkeypatch.setattr(receive_module.os, 'posix_spawnp', fake_spawn)
+    monkeypatch.setattr(receive_module.os, 'waitpid', lambda pid, flags: (pid, 0))
     fd = os.open(str(tmp_path / 'f'), os.O_WRONLY | os.O_CREAT)
     try:
-        assert kc.Receiver.stream(fd, None) == (0, False)
+        assert receive_module.Receiver.stream(fd, None) == (0, False)
     finally:
         os.close(fd)
     path, argv, _env, actions, sigdef = calls[0]
@@ -560,7 +562,7 @@ def test_dd_path_uses_dd_not_python(tmp_path, kc, monkeypatch):
     assert actions == [(os.POSIX_SPAWN_DUP2, fd, 1)] and signal.SIGPIPE in sigdef
 
 
-def test_twenty_concurrent_receives_and_index(tmp_path, kc):
+def test_twenty_concurrent_receives_and_index(tmp_path):
     root = str(tmp_path / 'root')
     os.mkdir(root)
     db = str(tmp_path / 'index.db')
@@ -577,7 +579,7 @@ def test_twenty_concurrent_receives_and_index(tmp_path, kc):
         for future in futures:
             future.result()
     assert run('index', '--root', root, '--db', db).returncode == 0
-    conn = kc.open_db(db)
+    conn = store.open_db(db)
     rows = conn.execute('SELECT host, stamp, state, path, dump_name, dump_bytes, signature FROM dumps').fetchall()
     assert len(rows) == 20 and indexer_runs >= 1
     for row in rows:

@@ -1,0 +1,128 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The command line: one parser for every subcommand; a subcommand's module is imported only when it runs, so
+receive (every SSH request of every fleet host) never pays for the index, its SQLite or the report."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import re
+import sys
+
+from kdump_collector import PROG, __version__
+
+
+def size_arg(value):
+    match = re.match(r'\s*(\d+)\s*([KMGTP]?)i?B?\s*\Z', value, re.I)
+    if not match:
+        raise argparse.ArgumentTypeError('not a size: %r (bytes, or with K/M/G/T/P suffix)' % value)
+    return int(match.group(1)) * 1024 ** ' KMGTP'.index(match.group(2).upper() or ' ')
+
+
+RECEIVE_EPILOG = """\
+authorized_keys line of a fleet host's kdump key:
+  restrict,command="kdump-collector receive --root /srv/kdump --host web1 --tag web1",from="192.0.2.10" ssh-ed25519 AAAA...
+
+Allowed requests (P = the client's KDUMP_COREDIR, ignored; files land in ROOT/HOST/<tag>-<stamp>/):
+  mkdir -p P/<tag>-<stamp>
+  SFTP (scp of OpenSSH >= 9) or scp -t: create and write P/<tag>-<stamp>/dmesg.<stamp> or .../vmcore-incomplete
+  dd of=P/<tag>-<stamp>/dump-incomplete[.bz2|.gz|.lz4|.xz]      (stdin streamed by dd bs=1M)
+  mv P/<tag>-<stamp>/dump-incomplete[.ext] P/<tag>-<stamp>/dump.<stamp>[.ext]
+  mv P/<tag>-<stamp>/vmcore-incomplete P/<tag>-<stamp>/vmcore.<stamp>
+Everything else is refused (exit 1, one line on stderr). Every request is logged to ROOT/.log/receive.log.
+"""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog=PROG, description='Receive, index and report kdump-tools crash dumps.')
+    parser.add_argument('--version', action='version', version='%(prog)s ' + __version__)
+    sub = parser.add_subparsers(dest='command', metavar='COMMAND')
+    sub.required = True
+
+    def add(name, func, text, epilog=None):
+        cmd = sub.add_parser(name, help=text, description=text, epilog=epilog,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        cmd.set_defaults(func=func)
+        return cmd
+
+    def db_arg(cmd):
+        cmd.add_argument('--db', required=True, help='SQLite index file')
+
+    rcv = add('receive', 'receive:cmd_receive', 'SSH forced command: carry out one request of kdump-tools (from SSH_ORIGINAL_COMMAND) '
+              'inside ROOT/HOST/', RECEIVE_EPILOG)
+    rcv.add_argument('--root', required=True, help='collector root directory')
+    rcv.add_argument('--host', required=True, help='fleet host this SSH key belongs to')
+    rcv.add_argument('--tag', action='append', help='HOSTTAG value the host may use (repeatable; default: --host)')
+    rcv.add_argument('--min-free', type=size_arg, help='refuse uploads when ROOT has less free space than this')
+    rcv.add_argument('--max-host-bytes', type=size_arg, help='cap on the bytes kept under ROOT/HOST')
+
+    idx = add('index', 'index:cmd_index', 'scan ROOT and update the SQLite index (incremental, idempotent)')
+    idx.add_argument('--root', required=True, help='collector root: ROOT/<host>/<tag>-<stamp>/ and ROOT/<tag>-<stamp>/')
+    db_arg(idx)
+    idx.add_argument('--tag-map', help='JSON object tag -> host for dumps not under a host directory (NFS)')
+    idx.add_argument('--nfs-dir', action='append', help='extra NFS export directory holding <tag>-<stamp>/ (repeatable)')
+
+    lst = add('list', 'query:cmd_list', 'list indexed dumps')
+    db_arg(lst)
+    lst.add_argument('--host', help='only this host')
+    lst.add_argument('--since', help='only dumps at or after this ISO 8601 time (UTC when no zone)')
+    lst.add_argument('--signature', help='only this crash signature')
+    lst.add_argument('--json', action='store_true', help='JSON array output')
+
+    shw = add('show', 'query:cmd_show', 'show one indexed dump')
+    db_arg(shw)
+    shw.add_argument('id', type=int, help='dump id (from list)')
+    shw.add_argument('--json', action='store_true', help='JSON output')
+
+    sts = add('stats', 'query:cmd_stats', 'counts by signature, host and kernel with first/last seen')
+    db_arg(sts)
+    sts.add_argument('--json', action='store_true', help='JSON output')
+
+    rep = add('report', 'report:cmd_report', 'write a static HTML crash report')
+    db_arg(rep)
+    rep.add_argument('--html', required=True, help='output file (written atomically)')
+
+    met = add('metrics', 'metrics:cmd_metrics', 'write a Prometheus node_exporter textfile')
+    db_arg(met)
+    met.add_argument('--textfile', required=True, help='output .prom file (written atomically)')
+
+    prn = add('prune', 'prune:cmd_prune', 'delete old complete or cut-short dumps (dmesg and index rows are kept, state becomes pruned)')
+    db_arg(prn)
+    prn.add_argument('--root', required=True, help='collector root; nothing outside it is touched')
+    prn.add_argument('--keep-per-signature', type=int, help='keep the newest N dumps of each signature (and its newest complete one)')
+    prn.add_argument('--max-total-bytes', type=size_arg, help='prune oldest until the prunable dumps total at most this')
+    prn.add_argument('--min-free-bytes', type=size_arg, help='prune oldest until ROOT has this much free space')
+    prn.add_argument('--dry-run', action='store_true', help='print what would be pruned, change nothing')
+
+    rec = add('record', 'crashtests:cmd_record', 'record the outcome of a crash test')
+    db_arg(rec)
+    rec.add_argument('--host', required=True, help='host that was crashed')
+    rec.add_argument('--outcome', required=True, choices=('ok', 'failed'), help='crash test result')
+    rec.add_argument('--kernel', help='kernel release of the host')
+    rec.add_argument('--config-hash', help='hash of the kdump configuration tested')
+    rec.add_argument('--dump-id', type=int, help='id of the dump the test produced')
+    rec.add_argument('--detail', help='free text')
+
+    lts = add('list-tests', 'crashtests:cmd_list_tests', 'list recorded crash tests')
+    db_arg(lts)
+    lts.add_argument('--json', action='store_true', help='JSON output')
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    module, name = args.func.split(':')
+    func = getattr(importlib.import_module('kdump_collector.' + module), name)
+    try:
+        return func(args)
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        # sqlite3 is loaded only by the subcommands that use the index.
+        sqlite3 = sys.modules.get('sqlite3')
+        if sqlite3 is None or not isinstance(exc, sqlite3.Error):
+            raise
+        sys.stderr.write('%s: database error: %s\n' % (PROG, exc))
+        return 2

@@ -1,0 +1,126 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The queries: list, show and stats (text tables, or JSON with --json)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+
+from kdump_collector import PROG
+from kdump_collector.store import open_db, row_dict
+from kdump_collector.textout import cell, print_table
+
+
+def parse_since(value):
+    text = value.strip().replace('Z', '+00:00').replace('z', '+00:00')
+    try:
+        when = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise SystemExit('%s: --since %r is not ISO 8601 (e.g. 2026-11-26 or 2026-11-26T12:00:00Z)' % (PROG, value)) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return when.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def cmd_list(args):
+    conn = open_db(args.db, create=False)
+    query, params = 'SELECT * FROM dumps WHERE 1=1', []
+    if args.host:
+        query += ' AND host = ?'
+        params.append(args.host)
+    if args.since:
+        query += ' AND time >= ?'
+        params.append(parse_since(args.since))
+    if args.signature:
+        query += ' AND signature = ?'
+        params.append(args.signature)
+    rows = [row_dict(r) for r in conn.execute(query + ' ORDER BY time, id', params)]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print_table(['ID', 'TIME', 'HOST', 'STATE', 'BYTES', 'FORMAT', 'KERNEL', 'SIGNATURE', 'REASON'],
+                [[r['id'], cell(r['time']), r['host'], r['state'], cell(r['dump_bytes']), cell(r['dump_format']),
+                  cell(r['kernel']), cell(r['signature']), cell(r['reason'], 60)] for r in rows])
+    return 0
+
+
+def cmd_show(args):
+    conn = open_db(args.db, create=False)
+    row = conn.execute('SELECT * FROM dumps WHERE id = ?', (args.id,)).fetchone()
+    if row is None:
+        sys.stderr.write('%s: no dump with id %d\n' % (PROG, args.id))
+        return 1
+    data = row_dict(row)
+    data['first_seen'], data['indexed'] = row['first_seen'], row['indexed']
+    tests = conn.execute('SELECT * FROM crash_tests WHERE dump_id = ? ORDER BY id', (args.id,))
+    data['crash_tests'] = [dict(r) for r in tests]
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    for key, value in data.items():
+        if key == 'frames':
+            print('%-12s %s' % ('frames:', ' <- '.join(value) or '-'))
+        elif key != 'crash_tests':
+            print('%-12s %s' % (key + ':', cell(value)))
+    for test in data['crash_tests']:
+        print('crash test:  #%d %s %s %s' % (test['id'], test['time'], test['outcome'], cell(test['detail'])))
+    return 0
+
+
+def gather_stats(conn):
+    rows = [row_dict(r) for r in conn.execute('SELECT * FROM dumps ORDER BY time, id')]
+
+    def group(key):
+        groups = {}
+        for row in rows:
+            item = groups.setdefault(row[key], {key: row[key], 'count': 0, 'hosts': set(), 'kernels': set(),
+                                                'first_seen': row['time'], 'last_seen': row['time'],
+                                                'reason': row['reason'], 'rip': row['rip']})
+            item['count'] += 1
+            item['hosts'].add(row['host'])
+            if row['kernel']:
+                item['kernels'].add(row['kernel'])
+            item['last_seen'] = row['time'] or item['last_seen']
+            item['first_seen'] = item['first_seen'] or row['time']
+        result = sorted(groups.values(), key=lambda g: (-g['count'], str(g[key])))
+        for item in result:
+            item['hosts'], item['kernels'] = sorted(item['hosts']), sorted(item['kernels'])
+        return result
+
+    states = {}
+    for row in rows:
+        states[row['state']] = states.get(row['state'], 0) + 1
+    tests = {r['outcome']: r['n'] for r in conn.execute('SELECT outcome, COUNT(*) AS n FROM crash_tests GROUP BY outcome')}
+    times = [r['time'] for r in rows if r['time']]
+    return {
+        'total': len(rows), 'by_state': states, 'first_seen': min(times) if times else None,
+        'last_seen': max(times) if times else None,
+        'by_signature': [{k: g[k] for k in ('signature', 'count', 'hosts', 'kernels', 'first_seen', 'last_seen', 'reason', 'rip')}
+                         for g in group('signature')],
+        'by_host': [{k: g[k] for k in ('host', 'count', 'kernels', 'first_seen', 'last_seen')} for g in group('host')],
+        'by_kernel': [{k: g[k] for k in ('kernel', 'count', 'hosts', 'first_seen', 'last_seen')} for g in group('kernel')],
+        'crash_tests': tests, 'rows': rows,
+    }
+
+
+def cmd_stats(args):
+    conn = open_db(args.db, create=False)
+    stats = gather_stats(conn)
+    del stats['rows']
+    if args.json:
+        print(json.dumps(stats, indent=2))
+        return 0
+    states = ', '.join('%s %d' % kv for kv in sorted(stats['by_state'].items()))
+    print('dumps: %d (%s); first %s, last %s' % (stats['total'], states, cell(stats['first_seen']), cell(stats['last_seen'])))
+    for title, key, extra in (('signature', 'signature', 'reason'), ('host', 'host', 'kernels'), ('kernel', 'kernel', 'hosts')):
+        print()
+        print_table([title.upper(), 'COUNT', 'FIRST', 'LAST', extra.upper()],
+                    [[cell(g[key]), g['count'], cell(g['first_seen']), cell(g['last_seen']),
+                      cell(', '.join(g[extra]) if isinstance(g[extra], list) else g[extra], 60)] for g in stats['by_' + key]])
+    if stats['crash_tests']:
+        print()
+        print('crash tests: %s' % ', '.join('%s %d' % kv for kv in sorted(stats['crash_tests'].items())))
+    return 0

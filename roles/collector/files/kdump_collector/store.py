@@ -1,0 +1,62 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The SQLite index: its schema, how it is opened, and a row as the queries return it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+
+from kdump_collector import PROG
+
+STATES = ('complete', 'incomplete', 'empty', 'pruned', 'missing')
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS dumps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    path TEXT NOT NULL UNIQUE,
+    host TEXT, tag TEXT, stamp TEXT, time TEXT,
+    state TEXT NOT NULL,
+    dump_name TEXT, dump_bytes INTEGER, dump_format TEXT,
+    dmesg_bytes INTEGER, kernel TEXT, reason TEXT, rip TEXT, taint TEXT, frames TEXT, signature TEXT,
+    truncated INTEGER NOT NULL DEFAULT 0, error TEXT,
+    dir_mtime_ns INTEGER, fingerprint TEXT, first_seen TEXT, indexed TEXT);
+CREATE INDEX IF NOT EXISTS dumps_host ON dumps(host);
+CREATE INDEX IF NOT EXISTS dumps_signature ON dumps(signature);
+CREATE INDEX IF NOT EXISTS dumps_time ON dumps(time);
+CREATE TABLE IF NOT EXISTS crash_tests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL, host TEXT NOT NULL, outcome TEXT NOT NULL,
+    kernel TEXT, config_hash TEXT, dump_id INTEGER, detail TEXT);
+"""
+ROW_FIELDS = ('host', 'tag', 'stamp', 'time', 'state', 'dump_name', 'dump_bytes', 'dump_format', 'dmesg_bytes',
+              'kernel', 'reason', 'rip', 'taint', 'frames', 'signature', 'truncated', 'error', 'dir_mtime_ns',
+              'fingerprint')
+FINAL_STATES = ('complete', 'empty', 'pruned')
+# PRAGMA user_version: the analysis an index was written with. 1: flattened dumps need makedumpfile's end marker.
+ANALYSIS_VERSION = 1
+
+
+def open_db(path, create=True):
+    if not create and not os.path.exists(path):
+        raise SystemExit('%s: database %s does not exist (run index first)' % (PROG, path))
+    conn = sqlite3.connect(path, timeout=60)
+    conn.row_factory = sqlite3.Row
+    conn.execute('PRAGMA busy_timeout = 60000')
+    if conn.execute('PRAGMA journal_mode = WAL').fetchone()[0].lower() != 'wal':
+        raise SystemExit('%s: %s does not support WAL mode' % (PROG, path))
+    conn.execute('PRAGMA synchronous = NORMAL')
+    conn.executescript(SCHEMA)
+    return conn
+
+
+LIST_FIELDS = ('id', 'host', 'tag', 'stamp', 'time', 'state', 'dump_name', 'dump_bytes', 'dump_format', 'dmesg_bytes',
+               'kernel', 'reason', 'rip', 'taint', 'frames', 'signature', 'truncated', 'error', 'path')
+
+
+def row_dict(row):
+    data = {k: row[k] for k in LIST_FIELDS}
+    data['frames'] = json.loads(row['frames']) if row['frames'] else []
+    data['truncated'] = bool(row['truncated'])
+    return data
