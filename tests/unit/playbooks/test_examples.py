@@ -62,7 +62,8 @@ def test_every_playbook_accepts_the_example_inventory(name):
     ('configure', 'kdump_target=foo', 'value of kdump_target must be one of: local, ssh, nfs, got: foo'),
     ('disable', 'kdump_reboot_timeout=soon', "argument 'kdump_reboot_timeout' is of type str"),
     ('readiness', 'kdump_readiness_fail_unready=maybe', "argument 'kdump_readiness_fail_unready' is of type str"),
-    ('collector', '{"collector_known_issues": [{"title": "t"}]}', 'collector_known_issues must be a list of'),
+    ('collector', '{"collector_known_issues": [{"title": "t", "pattern": "p", "url": "https://x"}]}',
+     'collector_known_issues must be a list of'),
 ])
 def test_a_bad_variable_stops_the_run_before_any_host_is_contacted(playbook, extra, message):
     result = ansible('ansible-playbook', '-i', INVENTORY, 'fleet.kdump.' + playbook, '-e', extra, *NOWHERE)
