@@ -14,6 +14,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.fleet.kdump.plugins.filter.format_bytes import FilterModule as FormatFilter
 from ansible_collections.fleet.kdump.plugins.filter.to_bytes import FilterModule as ToBytesFilter
 from ansible_collections.fleet.kdump.plugins.module_utils._sizes import MAX_BYTES, UNITS, SizeError, format_bytes, to_bytes
+from ansible_collections.fleet.kdump.tests.unit.hypothesis_budget import examples
 
 to_bytes_filter = ToBytesFilter().filters()['to_bytes']
 format_bytes_filter = FormatFilter().filters()['format_bytes']
@@ -49,12 +50,14 @@ def test_to_bytes_refuses_with_the_name_the_value_and_the_fix(value, problem):
     assert 'such as 512M or 20G' in message
 
 
+@examples(1)
 @given(sizes)
 def test_integers_and_their_text_are_themselves(size):
     assert to_bytes(size) == size
     assert to_bytes(str(size)) == size
 
 
+@examples(1)
 @given(st.integers(min_value=0, max_value=1 << 70), st.integers(min_value=0, max_value=9999), st.integers(min_value=0, max_value=4),
        unit_suffixes)
 def test_decimal_sizes_are_exact(whole, frac, frac_digits, suffix):
@@ -69,6 +72,7 @@ def test_decimal_sizes_are_exact(whole, frac, frac_digits, suffix):
         assert to_bytes(text) == exact
 
 
+@examples(1)
 @given(st.one_of(st.text(max_size=80), st.binary(max_size=20).map(lambda b: b.decode('latin-1'))))
 def test_any_text_is_a_size_in_range_or_a_size_error(text):
     try:
@@ -87,6 +91,7 @@ def test_format_bytes(size, text):
     assert format_bytes(size) == text
 
 
+@examples(1)
 @given(st.integers(min_value=1024, max_value=MAX_BYTES))
 def test_format_bytes_is_within_half_a_tenth_of_its_unit(size):
     number, unit = format_bytes(size).split()
