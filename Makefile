@@ -1,5 +1,5 @@
 # fleet.kdump: the commands a person (and CI) runs. See README.md.
-.PHONY: setup test unit fuzz lint lint-python docs build demo e2e molecule-config-only lab-down bench bench-sizing bench-triage bench-crashkernel-semantics bench-crashkinds clean
+.PHONY: setup test unit fuzz lint lint-python docs build release demo e2e molecule-config-only lab-down bench bench-sizing bench-triage bench-crashkernel-semantics bench-crashkinds clean
 
 setup:
 	scripts/setup.sh
@@ -30,6 +30,11 @@ docs:
 
 build:
 	rm -rf build && .venv/bin/ansible-galaxy collection build --output-path build/ --force
+
+# The release tarball (build/fleet-kdump-<version>.tar.gz, only collection content), its file list and size, and
+# galaxy-importer's verdict; fails on any importer error or warning. Release steps: docs/release.md.
+release:
+	scripts/release.sh
 
 demo:
 	demo/run

@@ -2,14 +2,109 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""fleet.kdump.kdump_readiness: the fleet readiness report as data, text table and HTML (docs in the .yml file)."""
+"""fleet.kdump.kdump_readiness: the fleet readiness report as data, text table and HTML."""
 
 from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: kdump_readiness
+version_added: 0.1.0
+author: fleet.kdump contributors (@fleet-kdump)
+short_description: Classify fleet hosts by kdump readiness and render the report as a table and an HTML page
+description:
+  - Takes one entry per host, as collected by the C(fleet.kdump.readiness) playbook, and returns the fleet readiness report.
+  - "Each host gets one state, decided in this order: V(unreachable); V(error) (no crashkernel facts); V(disabled)
+    (C(kdump_state) is V(disabled)); V(reboot pending) (the boot configuration reserves something else than the running
+    kernel); V(not ready) (with the reason from M(fleet.kdump.crashkernel_facts)); V(policy drift) (a live or next-boot value
+    of the panic policy differs from the one the P(fleet.kdump.kdump#role) role set, C(panic_policy.drift)); V(never crash-tested);
+    V(crash test failed); V(untested since change) (the kernel release or the kdump configuration hash differs from
+    those of the last crash test); V(ready)."
+  - The text table and the HTML page (self-contained, inline CSS and SVG, no external assets) are rendered here and
+    nowhere else.
+positional: generated
+options:
+  _input:
+    description:
+      - "One dict per host with the keys C(host) (inventory name, required), C(reachable) (bool, default V(true)),
+        C(facts) (the C(ansible_facts.crashkernel) dict of M(fleet.kdump.crashkernel_facts)), C(crash_test) (the content
+        of the host's C(kdump_crash_test.fact) with C(time), C(outcome), C(kernel_release), C(config_hash), C(dump_bytes)
+        and C(detail)), C(config_hash) (the current kdump configuration hash) and C(error) (text shown when the host
+        could not be read)."
+    type: list
+    elements: dict
+    required: true
+  generated:
+    description: Time of the report, shown in the page and returned as is.
+    type: string
+seealso:
+  - module: fleet.kdump.crashkernel_facts
+"""
+
+EXAMPLES = r"""
+- name: Build the readiness report
+  ansible.builtin.set_fact:
+    kdump_report: "{{ entries | fleet.kdump.kdump_readiness(now(utc=true).isoformat()) }}"
+  vars:
+    entries:
+      - host: web1
+        facts: "{{ hostvars['web1'].ansible_facts.crashkernel }}"
+        crash_test: "{{ hostvars['web1'].ansible_local.kdump_crash_test | default(none) }}"
+        config_hash: "{{ hostvars['web1'].kdump_config_hash }}"
+      - host: web2
+        reachable: false
+
+- name: Print the table
+  ansible.builtin.debug:
+    msg: "{{ kdump_report.table.splitlines() }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The report.
+  type: dict
+  contains:
+    generated:
+      description: The O(generated) argument.
+      type: str
+    counts:
+      description: Number of hosts per state (every state is present).
+      type: dict
+    ready:
+      description: Number of hosts in state V(ready).
+      type: int
+    sizing:
+      description: Number of under- and over-reserved hosts, keys C(under) and C(over).
+      type: dict
+    hosts:
+      description:
+        - One dict per host, sorted by state (worst first) then name, with the keys C(host), C(state), C(reason),
+          C(kdump_state), C(reserved_bytes), C(expected_bytes), C(recommended_bytes), C(recommended_spec), C(sizing),
+          C(kernel_release), C(config_hash), C(problems), C(panics_on), C(panic_timeout), C(policy_managed), C(policy_drift)
+          and C(last_test) (whose C(kind) is the crash kind of the test).
+        - C(panics_on) lists the failure classes the host's live panic policy turns into a panic (and so a dump),
+          C(panic_timeout) is its C(kernel.panic), C(policy_managed) tells whether the role set the policy, C(policy_drift)
+          names the sysctls that differ from it; V(null) (C(policy_drift) empty) for facts without C(panic_policy).
+        - C(sizing) compares the reservation with the host's C(recommended_bytes) (M(fleet.kdump.crashkernel_facts)), giving
+          V(under) below it, V(over) above it by more than 64 MiB or half of it (whichever is larger), V(ok) otherwise,
+          V(null) when either is unknown or nothing is reserved.
+      type: list
+      elements: dict
+    table:
+      description: >-
+        Fixed-width text table (host, state, reserved, expected and recommended bytes, kernel, what the host panics on and
+        when it reboots after a panic, last test, reason).
+      type: str
+    html:
+      description: Static HTML page with the table, the under- and over-reserved counts and an inline SVG chart of hosts per state.
+      type: str
+"""
 
 import html
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.fleet.kdump.plugins.module_utils._sizes import format_bytes
 
 # Report order: what needs the operator first.
 STATES = ('unreachable', 'error', 'not ready', 'reboot pending', 'policy drift', 'crash test failed', 'untested since change',
@@ -30,15 +125,8 @@ OVER_SLACK_SHARE = 0.5
 
 
 def size_text(value):
-    """Bytes as a short binary size (128M, 1.5G); '-' when unknown."""
-    if value is None:
-        return '-'
-    value = int(value)
-    for unit, factor in (('G', 1 << 30), ('M', 1 << 20), ('K', 1 << 10)):
-        if value >= factor:
-            text = ('%.1f' % (value / factor)).rstrip('0').rstrip('.')
-            return text + unit
-    return str(value)
+    """Bytes in the report ('128 MiB', '1.5 GiB'); '-' when unknown."""
+    return '-' if value is None else format_bytes(value)
 
 
 def panic_policy(facts):

@@ -17,12 +17,13 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel import effective_specs, format_size, normalize_spec
+from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel import effective_specs, normalize_spec
 from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel_rules import kernel_rules, predict, suffixes_of
 from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel_sizing import recommend
 from ansible_collections.fleet.kdump.plugins.module_utils._grub_menu import next_entry, release_of
 from ansible_collections.fleet.kdump.plugins.module_utils._host_files import HostFiles, host_files
 from ansible_collections.fleet.kdump.plugins.module_utils._kdump_keys import SECRET_KEYS
+from ansible_collections.fleet.kdump.plugins.module_utils._sizes import format_bytes
 from ansible_collections.fleet.kdump.plugins.module_utils._shell_assign import parse_shell_assignments
 
 KDUMP_DEFAULTS = '/etc/default/kdump-tools'
@@ -386,18 +387,18 @@ def _reservation_problems(facts, configured_error):
         if facts['ram_source'] == 'meminfo':
             detail += '; RAM was taken from MemTotal, which is below what the kernel compares'
         problems.append('crashkernel= asks for %s but the kernel reserved %s: %s'
-                        % (format_size(expected, binary=True), format_size(reserved, binary=True), detail))
+                        % (format_bytes(expected), format_bytes(reserved), detail))
     recommended = facts['recommended_bytes']
     if enabled and reserved and recommended and reserved < recommended:
         problems.append('crashkernel reserves %s, below the %s recommended for this host (recommended_reasoning): the capture '
-                        'kernel may run out of memory' % (format_size(reserved, binary=True), format_size(recommended, binary=True)))
+                        'kernel may run out of memory' % (format_bytes(reserved), format_bytes(recommended)))
     if configured_error:
         problems.append('next boot: %s (kernel %s, boot configuration)' % (configured_error, facts['next_boot_release'] or 'of unknown release'))
     if facts['reboot_required']:
         configured = {'plain': facts['configured_spec'], 'high': facts['configured_high_spec'], 'low': facts['configured_low_spec']}
         running = {'plain': spec, 'high': facts['cmdline_high_spec'], 'low': facts['cmdline_low_spec']}
         nxt = facts['configured_expected_bytes']
-        reserves = format_size(nxt, binary=True) if nxt else 'nothing'
+        reserves = format_bytes(nxt) if nxt else 'nothing'
         problems.append('reboot needed: next boot reserves %s (%s) but the running kernel booted with %s'
                         % (reserves, _describe(configured), _describe(running)))
     if facts['grub_update_required']:

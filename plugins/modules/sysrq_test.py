@@ -60,8 +60,10 @@ options:
   min_free_bytes:
     description:
       - Free bytes needed in the local dump directory (C(KDUMP_COREDIR)) when the dump is local (no SSH, NFS or FTP).
+      - A number of bytes or a size with a unit such as V(20G) or V(512M) (K, M, G, T, P, E are powers of 1024; see
+        P(fleet.kdump.to_bytes#filter)).
       - Defaults to the larger of 256 MiB and one eighth of the RAM, an estimate of a compressed C(makedumpfile -d 31) dump.
-    type: int
+    type: raw
   root:
     description:
       - Directory under which C(/proc), C(/sys), C(/etc), C(/run) and the dump directory are resolved, for tests and offline images.
@@ -219,6 +221,7 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.fleet.kdump.plugins.module_utils._sizes import SizeError, to_bytes
 from ansible_collections.fleet.kdump.plugins.module_utils._sysrq import KINDS, SysrqTest
 
 
@@ -229,7 +232,7 @@ def main():
             confirm=dict(type='bool', default=False),
             delay=dict(type='int', default=5),
             max_load=dict(type='float'),
-            min_free_bytes=dict(type='int'),
+            min_free_bytes=dict(type='raw'),
             root=dict(type='path', default='/'),
         ),
         supports_check_mode=True,
@@ -239,8 +242,11 @@ def main():
         module.fail_json(msg='delay must be at least 1 second, got %d' % params['delay'])
     if params['max_load'] is not None and params['max_load'] <= 0:
         module.fail_json(msg='max_load must be positive, got %s' % params['max_load'])
-    if params['min_free_bytes'] is not None and params['min_free_bytes'] < 0:
-        module.fail_json(msg='min_free_bytes must not be negative, got %d' % params['min_free_bytes'])
+    if params['min_free_bytes'] is not None:
+        try:
+            params['min_free_bytes'] = to_bytes(params['min_free_bytes'], 'min_free_bytes')
+        except SizeError as exc:
+            module.fail_json(msg=str(exc))
     SysrqTest(module).run()
 
 

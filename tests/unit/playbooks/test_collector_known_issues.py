@@ -13,7 +13,7 @@ from playbook_helpers import load_yaml
 
 
 def known_issues_check():
-    tasks = load_yaml('roles', 'collector', 'tasks', 'validate.yml')
+    tasks = load_yaml('roles', 'collector', 'tasks', 'validate_vars.yml')
     return [t for t in tasks if t['name'] == 'Check the known issues'][0]['ansible.builtin.assert']
 
 

@@ -98,7 +98,7 @@ def test_table_fixed_width(entries):
     column = lines[0].index('STATE')
     assert all(line[column - 2:column] == '  ' for line in lines)
     web1 = [line for line in lines if line.startswith('web1 ')][0]
-    assert '128M' in web1 and 'ok 2026-11-26T12:00:00Z' in web1
+    assert '128 MiB' in web1 and 'ok 2026-11-26T12:00:00Z' in web1
 
 
 @pytest.mark.parametrize('reserved, recommended, verdict', [
@@ -152,7 +152,7 @@ def test_empty_fleet():
     assert '<svg' in report['html']
 
 
-@pytest.mark.parametrize('value, text', [(None, '-'), (0, '0'), (1023, '1023'), (134217728, '128M'), (1610612736, '1.5G')])
+@pytest.mark.parametrize('value, text', [(None, '-'), (0, '0 bytes'), (1023, '1023 bytes'), (134217728, '128 MiB'), (1610612736, '1.5 GiB')])
 def test_size_text(value, text):
     assert size_text(value) == text
 

@@ -105,16 +105,17 @@ def test_missing_makedumpfile_and_kdump_tools(capsys, root, popen):
 def test_remote_targets_skip_free_space(capsys, root, popen):
     write(root, 'etc/default/kdump-tools', 'USE_KDUMP=1\nSSH=kdump@collector\nSSH_KEY=/root/.ssh/k\nNFS=nfs:/export\n')
     write(root, 'root/.ssh/k', 'key')
-    result = run(capsys, {'root': str(root), 'min_free_bytes': 10 ** 30})
+    result = run(capsys, {'root': str(root), 'min_free_bytes': '1E'})
     assert result['preflight_ok'] is True
     assert 'free_space' not in checks(result)
     assert 'SSH kdump@collector with key /root/.ssh/k' in result['checks'][4]['detail']
 
 
 def test_free_space_threshold(capsys, root, popen):
-    result = run(capsys, {'root': str(root), 'min_free_bytes': 10 ** 30})
+    result = run(capsys, {'root': str(root), 'min_free_bytes': '1E'})
     assert checks(result)['free_space'] is False
-    assert '%d needed' % 10 ** 30 in [check for check in result['checks'] if check['name'] == 'free_space'][0]['detail']
+    assert '%d needed' % (1 << 60) in [check for check in result['checks'] if check['name'] == 'free_space'][0]['detail']
+    assert checks(run(capsys, {'root': str(root), 'min_free_bytes': '1K'}))['free_space'] is True
 
 
 def test_default_max_load_is_cpu_count(capsys, root, popen):
@@ -143,7 +144,8 @@ def test_check_mode_never_arms(capsys, root, popen):
 @pytest.mark.parametrize('args, message', [
     ({'delay': 0}, 'delay must be at least 1'),
     ({'max_load': 0}, 'max_load must be positive'),
-    ({'min_free_bytes': -1}, 'min_free_bytes must not be negative'),
+    ({'min_free_bytes': -1}, "min_free_bytes=-1 is not a byte size (negative)"),
+    ({'min_free_bytes': '20X'}, "min_free_bytes='20X' is not a byte size"),
 ])
 def test_bad_options(capsys, root, popen, args, message):
     args['root'] = str(root)
