@@ -25,8 +25,9 @@ def test_the_collector_program_holds_the_same_pattern():
 def test_both_agree_on_random_text():
     rnd = random.Random(11)
     alphabet = string.ascii_letters + string.digits + '._-:/ @\n\t\x00\u00e9'
-    for _ in range(20000):
-        value = ''.join(rnd.choice(alphabet) for _ in range(rnd.choice((0, 1, 2, 5, 30, 252, 253, 254))))
+    for dummy in range(20000):
+        length = rnd.choice((0, 1, 2, 5, 30, 252, 253, 254))
+        value = ''.join(rnd.choice(alphabet) for dummy in range(length))
         assert collector_name(value) == bool(names.NAME_RE.match(value)), repr(value)
 
 
