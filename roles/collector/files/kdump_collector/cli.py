@@ -63,12 +63,15 @@ def build_parser():
     db_arg(idx)
     idx.add_argument('--tag-map', help='JSON object tag -> host for dumps not under a host directory (NFS)')
     idx.add_argument('--nfs-dir', action='append', help='extra NFS export directory holding <tag>-<stamp>/ (repeatable)')
+    idx.add_argument('--known-issues', help='JSON list of known issues ({title or pattern, url, note}) kept in the index')
 
     lst = add('list', 'query:cmd_list', 'list indexed dumps')
     db_arg(lst)
     lst.add_argument('--host', help='only this host')
     lst.add_argument('--since', help='only dumps at or after this ISO 8601 time (UTC when no zone)')
     lst.add_argument('--signature', help='only this crash signature')
+    lst.add_argument('--new-since', help='only crashes whose signature was first seen at or after this ISO 8601 time')
+    lst.add_argument('--new-on-kernel', help='only crashes whose signature was first seen on this kernel release')
     lst.add_argument('--json', action='store_true', help='JSON array output')
 
     shw = add('show', 'query:cmd_show', 'show one indexed dump')
@@ -76,13 +79,14 @@ def build_parser():
     shw.add_argument('id', type=int, help='dump id (from list)')
     shw.add_argument('--json', action='store_true', help='JSON output')
 
-    sts = add('stats', 'query:cmd_stats', 'counts by signature, host and kernel with first/last seen')
+    sts = add('stats', 'query:cmd_stats', 'counts by crash signature (title), host and kernel with first/last seen')
     db_arg(sts)
     sts.add_argument('--json', action='store_true', help='JSON output')
 
     rep = add('report', 'report:cmd_report', 'write a static HTML crash report')
     db_arg(rep)
     rep.add_argument('--html', required=True, help='output file (written atomically)')
+    rep.add_argument('--new-since', help='mark titles first seen at or after this ISO 8601 time (default: the last 24 hours)')
 
     met = add('metrics', 'metrics:cmd_metrics', 'write a Prometheus node_exporter textfile')
     db_arg(met)
