@@ -5,10 +5,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.fleet.kdump.plugins.filter.collector_tag_map import FilterModule
+from ansible_collections.fleet.kdump.plugins.filter.collector_tag_map import FilterModule, host_tags
+from ansible_collections.fleet.kdump.plugins.module_utils._collector_names import is_name
 
 tag_map = FilterModule().filters()['collector_tag_map']
 
@@ -65,3 +68,50 @@ def test_generator_input():
 def test_bad_input(hosts):
     with pytest.raises(AnsibleFilterError, match='collector_tag_map'):
         tag_map(hosts)
+
+
+NAMES = st.sampled_from(['web1', 'web2', 'db1', 'db2'])
+TAGS = st.sampled_from(['web1', 'web2', 'db1', 'h1', '10.0.0.1', '10.0.0.2', 'fe80::1', 'bad tag', '-x', '', 'a' * 254])
+HOSTS = st.dictionaries(NAMES, st.one_of(
+    st.none(),
+    st.lists(TAGS, max_size=4),
+    st.fixed_dictionaries({'hostname': TAGS}, optional={'nodename': TAGS, 'all_ipv4_addresses': st.lists(TAGS, max_size=3)})))
+
+
+def _fleet(spec):
+    hosts = []
+    for name, data in sorted(spec.items()):
+        if data is None:
+            hosts.append(host(name))
+        elif isinstance(data, list):
+            hosts.append(host(name, data))
+        else:
+            hosts.append(host(name, **data))
+    return hosts
+
+
+@settings(max_examples=500, deadline=None)
+@given(HOSTS, st.dictionaries(TAGS, st.one_of(NAMES, TAGS), max_size=4), st.lists(NAMES, max_size=2))
+def test_invariants(spec, old, revoked):
+    hosts = _fleet(spec)
+    result = tag_map(hosts, old=old, revoked=revoked)
+    claims = {}
+    seen = set()
+    for entry in hosts:
+        tags = host_tags(entry)
+        if tags is not None and entry['inventory_hostname'] not in revoked:
+            seen.add(entry['inventory_hostname'])
+            for tag in tags:
+                claims.setdefault(tag, set()).add(entry['inventory_hostname'])
+    for tag, name in old.items():
+        if name not in seen and name not in revoked:
+            claims.setdefault(tag, set()).add(name)
+    for tag, name in result.items():
+        # Only names the collector accepts, never a revoked host, and only the one host that claims the tag.
+        assert is_name(tag) and is_name(name) and name not in revoked
+        assert claims[tag] - {n for n in claims[tag] if not is_name(n)} == {name}
+    # Every tag exactly one valid host claims is kept.
+    for tag, names in claims.items():
+        valid = {n for n in names if is_name(n)}
+        if is_name(tag) and len(valid) == 1:
+            assert result[tag] == valid.pop()

@@ -9,6 +9,8 @@ import os
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.fleet.kdump.plugins.module_utils._checksums import ChecksumError, checksums, sha256_of
 
@@ -23,6 +25,14 @@ def test_regular_files_are_hashed_under_root(tmp_path):
     (tmp_path / 'etc' / 'empty').write_bytes(b'')
     result = checksums(str(tmp_path), ['/etc/a', '/etc/empty', '/etc/missing'])
     assert result == {'/etc/a': _sha(b'USE_KDUMP=1\n'), '/etc/empty': _sha(b''), '/etc/missing': None}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=5000))
+def test_any_content(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp('sum') / 'f'
+    path.write_bytes(data)
+    assert sha256_of(str(path)) == _sha(data)
 
 
 def test_large_file_is_read_whole(tmp_path):
