@@ -18,14 +18,14 @@ gate() {  # gate NAME COMMAND...
     else failed+=("$name"); echo "=== $name: FAILED ($((SECONDS - t0)) s)"; fi
 }
 
-# ansible-test only works from a tree laid out as ansible_collections/<ns>/<name>.
-sanity() (
+# ansible-test only works from a tree laid out as ansible_collections/<ns>/<name>: run it in a temporary copy.
+ansible_test() (  # ansible_test COMMAND ARGS...
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     dest=$tmp/ansible_collections/fleet/kdump
     mkdir -p "$dest"
     git ls-files -z -co --exclude-standard | xargs -0 cp --parents -t "$dest"
-    cd "$dest" && git init -q && git add -A && "$venv/ansible-test" sanity --venv --python 3.12 --color no
+    cd "$dest" && git init -q && git add -A && "$venv/ansible-test" "$@" --color no
 )
 
 # The collector package runs on old dump servers: it must at least compile under Python 3.8 (pyenv's, as on this machine).
@@ -47,7 +47,9 @@ PY
 gate unit "$venv/pytest" -q
 gate lint-python "$venv/ruff" check --no-cache .
 gate py38-compile py38_compile
-gate sanity sanity
+gate sanity ansible_test sanity --venv --python 3.12
+# The modules run for real on fixture host trees (tests/integration/targets), this machine as the target.
+gate integration ansible_test integration --local --python 3.12
 gate ansible-lint "$venv/ansible-lint" -q
 gate docs-lint "$venv/antsibull-docs" lint-collection-docs --plugin-docs --skip-rstcheck .
 gate docs-fresh "$venv/python" scripts/gen-role-docs.py --check

@@ -99,9 +99,10 @@ _value:
       type: str
 """
 
-import html
+import os
 from collections.abc import Mapping
 
+import jinja2
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.fleet.kdump.plugins.module_utils._sizes import format_bytes
@@ -118,10 +119,16 @@ TABLE_COLUMNS = (('HOST', 'host'), ('STATE', 'state'), ('RESERVED', 'reserved'),
                  ('RECOMMENDED', 'recommended'), ('KERNEL', 'kernel_release'), ('PANICS ON', 'panics_on'),
                  ('LAST TEST', 'last_test'), ('REASON', 'reason'))
 HTML_COLUMNS = ('reserved', 'expected', 'recommended', 'kernel_release', 'panics_on', 'last_test', 'reason')
+HTML_HEADERS = ('host', 'state', 'reserved', 'expected', 'recommended', 'kernel', 'panics on', 'last crash test', 'reason')
+HTML_TEMPLATE = 'kdump_readiness.html.j2'
 MIB = 1 << 20
 # Over-reserved: more than the recommendation plus 64 MiB or half of it, whichever is larger.
 OVER_SLACK_MIB = 64
 OVER_SLACK_SHARE = 0.5
+# Plain Jinja2 (no Ansible templating): the page's markup lives in plugins/plugin_utils/, the logic here.
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'plugin_utils')),
+    autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
 def size_text(value):
@@ -254,42 +261,30 @@ def render_table(rows):
     return '\n'.join(lines)
 
 
-def render_chart(counts):
-    """Inline SVG: one horizontal bar per state that has hosts."""
+def chart(counts):
+    """Geometry of the SVG chart: one horizontal bar per state that has hosts."""
     present = [(s, counts[s]) for s in STATES if counts.get(s)]
     top = max([n for _s, n in present] or [1])
     row_height, label_width, scale = 22, 170, 400
-    parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img" aria-label="hosts per readiness state">'
-             % (label_width + scale + 60, row_height * max(len(present), 1) + 10)]
-    for idx, (state, count) in enumerate(present):
-        y = 5 + idx * row_height
-        parts.append('<text x="0" y="%d" font-size="13">%s</text>' % (y + 15, html.escape(state)))
-        parts.append('<rect x="%d" y="%d" width="%d" height="%d" fill="%s"><title>%s: %d</title></rect>'
-                     % (label_width, y, max(2, count * scale // top), row_height - 6, COLOURS[state], html.escape(state), count))
-        parts.append('<text x="%d" y="%d" font-size="13">%d</text>' % (label_width + max(2, count * scale // top) + 6, y + 15, count))
-    parts.append('</svg>')
-    return '\n'.join(parts)
+    bars = [{'state': state, 'count': count, 'colour': COLOURS[state], 'y': 5 + idx * row_height,
+             'text_y': 20 + idx * row_height, 'width': max(2, count * scale // top)}
+            for idx, (state, count) in enumerate(present)]
+    return {'width': label_width + scale + 60, 'height': row_height * max(len(present), 1) + 10,
+            'bar_x': label_width, 'bar_height': row_height - 6, 'bars': bars}
 
 
 def render_html(report):
-    esc = html.escape
+    """The page, from the Jinja2 template shipped beside this collection's plugin utilities (autoescaped)."""
     rows = []
     for row in report['hosts']:
         cells = table_cells(row)
-        rows.append('<tr class="%s"><td>%s</td><td><span class="badge" style="background:%s">%s</span></td>%s</tr>' % (
-            esc(row['state'].replace(' ', '-')), esc(row['host']), COLOURS[row['state']], esc(row['state']),
-            ''.join('<td>%s</td>' % esc(cells[k]) for k in HTML_COLUMNS)))
+        rows.append({'host': row['host'], 'state': row['state'], 'css_class': row['state'].replace(' ', '-'),
+                     'colour': COLOURS[row['state']], 'cells': [cells[k] for k in HTML_COLUMNS]})
     summary = ', '.join('%s %d' % (s, report['counts'][s]) for s in STATES if report['counts'].get(s)) or 'no hosts'
     summary += ''.join('; %s-reserved %d' % (k, n) for k, n in sorted(report['sizing'].items()) if n)
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>fleet.kdump readiness</title>\n'
-        '<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}'
-        'td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}th{background:#eee}'
-        'td:not(:last-child){white-space:nowrap}.badge{color:#fff;padding:1px 6px;border-radius:3px}</style>\n</head><body>\n'
-        '<h1>fleet.kdump readiness</h1>\n<p>Generated %s. %d hosts: %s.</p>\n%s\n'
-        '<table><tr><th>host</th><th>state</th><th>reserved</th><th>expected</th><th>recommended</th><th>kernel</th>'
-        '<th>panics on</th><th>last crash test</th><th>reason</th></tr>\n%s\n</table>\n</body></html>\n'
-    ) % (esc(str(report['generated'] or '-')), len(report['hosts']), esc(summary), render_chart(report['counts']), '\n'.join(rows))
+    return _TEMPLATES.get_template(HTML_TEMPLATE).render(
+        generated=str(report['generated'] or '-'), hosts=report['hosts'], summary=summary, chart=chart(report['counts']),
+        headers=HTML_HEADERS, rows=rows)
 
 
 def kdump_readiness(entries, generated=None):

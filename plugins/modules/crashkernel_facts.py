@@ -53,6 +53,15 @@ options:
       - Every path (C(/proc/cmdline), C(/sys/kernel/kexec_crash_size), C(/etc/default/kdump-tools), ...) is resolved below it.
     type: path
     default: /
+  checksum_paths:
+    description:
+      - Absolute paths of files (resolved under O(root)) to return the SHA-256 of, in RV(checksums).
+      - The P(fleet.kdump.kdump#role) role compares them with the checksums its last full run recorded (its fast path), in
+        the same call that reads the kdump state.
+    type: list
+    elements: path
+    default: []
+    version_added: 0.2.0
 notes:
   - Without root privileges C(/proc/iomem) shows zero addresses; RV(ansible_facts.crashkernel.ram_bytes) then falls back to
     C(MemTotal), which is lower than the figure the kernel compares.
@@ -74,12 +83,27 @@ EXAMPLES = r"""
     that: ansible_facts.crashkernel.kdump_state == 'ready'
     fail_msg: "{{ ansible_facts.crashkernel.kdump_state_reason }}: {{ ansible_facts.crashkernel.problems | join('; ') }}"
 
+- name: Read the kdump state and checksum the kdump-tools configuration in the same call
+  fleet.kdump.crashkernel_facts:
+    checksum_paths:
+      - /etc/default/kdump-tools
+  register: kdump_state
+
 - name: Read an offline image
   fleet.kdump.crashkernel_facts:
     root: /mnt/image
 """
 
 RETURN = r"""
+checksums:
+  description:
+    - Hex SHA-256 of each file of O(checksum_paths), keyed by the path as given.
+    - V(null) for a path that is missing, unreadable or not a regular file (a directory, FIFO or device is never read);
+      symbolic links are followed.
+  returned: always
+  type: dict
+  sample: {"/etc/default/kdump-tools": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}
+  version_added: 0.2.0
 ansible_facts:
   description: Facts to add to C(ansible_facts).
   returned: always
@@ -367,16 +391,28 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.fleet.kdump.plugins.module_utils._checksums import ChecksumError, checksums
 from ansible_collections.fleet.kdump.plugins.module_utils._host_state import gather
 from ansible_collections.fleet.kdump.plugins.module_utils._panic_policy import read_panic_policy
 
 
 def main():
-    module = AnsibleModule(argument_spec={'root': {'type': 'path', 'default': '/'}}, supports_check_mode=True)
-    facts = gather(module.params['root'])
-    facts['panic_policy'], problems = read_panic_policy(module.params['root'], facts['kernel_release'], facts['kexec_loaded'])
+    module = AnsibleModule(
+        argument_spec={
+            'root': {'type': 'path', 'default': '/'},
+            'checksum_paths': {'type': 'list', 'elements': 'path', 'default': []},
+        },
+        supports_check_mode=True,
+    )
+    root = module.params['root']
+    try:
+        sums = checksums(root, module.params['checksum_paths'])
+    except ChecksumError as exc:
+        module.fail_json(msg=str(exc))
+    facts = gather(root)
+    facts['panic_policy'], problems = read_panic_policy(root, facts['kernel_release'], facts['kexec_loaded'])
     facts['problems'].extend(problems)
-    module.exit_json(changed=False, ansible_facts={'crashkernel': facts})
+    module.exit_json(changed=False, checksums=sums, ansible_facts={'crashkernel': facts})
 
 
 if __name__ == '__main__':

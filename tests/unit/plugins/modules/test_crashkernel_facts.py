@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+
 import pytest
 
 from ansible_collections.fleet.kdump.tests.unit.module_runner import run_module
@@ -60,3 +63,24 @@ def test_unknown_option_fails(capsys):
     code, result = run_facts(capsys, {'path': '/'})
     assert code == 1 and result['failed'] is True
     assert 'path' in result['msg']
+
+
+def test_checksums_in_the_same_call(tmp_path, capsys):
+    root = make_host(tmp_path)
+    code, result = run_facts(capsys, {'root': root, 'checksum_paths': ['/etc/default/kdump-tools', '/etc/nothing'],
+                                      '_ansible_check_mode': True})
+    assert code == 0 and result['changed'] is False
+    with open(os.path.join(root, 'etc/default/kdump-tools'), 'rb') as handle:
+        expected = hashlib.sha256(handle.read()).hexdigest()
+    assert result['checksums'] == {'/etc/default/kdump-tools': expected, '/etc/nothing': None}
+    assert result['ansible_facts']['crashkernel']['kdump_state'] == 'ready'
+
+
+def test_no_checksum_paths_no_checksums(tmp_path, capsys):
+    dummy, result = run_facts(capsys, {'root': make_host(tmp_path)})
+    assert result['checksums'] == {}
+
+
+def test_relative_checksum_path_fails_naming_it(tmp_path, capsys):
+    code, result = run_facts(capsys, {'root': make_host(tmp_path), 'checksum_paths': ['etc/default/kdump-tools']})
+    assert code == 1 and "'etc/default/kdump-tools'" in result['msg'] and 'absolute' in result['msg']

@@ -1,0 +1,47 @@
+# Copyright (c) 2026, fleet.kdump contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""fleet.kdump.collector_nfs_clients: the clients the collector exports its NFS dump directory to (docs in the .yml file)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ansible.errors import AnsibleFilterError
+
+
+def _list(what, value):
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise AnsibleFilterError('collector_nfs_clients: %s must be a list, got %r' % (what, value))
+
+
+def _addresses(host):
+    """A host's NFS client addresses: kdump_ssh_from, else kdump_ssh_from_override, else its gathered addresses."""
+    for key in ('kdump_ssh_from', 'kdump_ssh_from_override'):
+        if host.get(key):
+            return _list('%s of %s' % (key, host.get('inventory_hostname')), host[key])
+    facts = host.get('ansible_facts') if isinstance(host.get('ansible_facts'), Mapping) else {}
+    return [address for key in ('all_ipv4_addresses', 'all_ipv6_addresses')
+            for address in _list('%s of %s' % (key, host.get('inventory_hostname')), facts.get(key) or [])]
+
+
+def collector_nfs_clients(hosts, clients=None):
+    """`clients` when given, else the addresses of every host, as unique strings in their first order."""
+    if not isinstance(hosts, Iterable) or isinstance(hosts, (str, bytes, Mapping)):
+        raise AnsibleFilterError('collector_nfs_clients: input must be a list of host variables, got %s' % type(hosts).__name__)
+    found = _list('clients', clients or [])
+    if not found:
+        for host in hosts:
+            if not isinstance(host, Mapping):
+                raise AnsibleFilterError('collector_nfs_clients: every host must be a mapping, got %r' % (host,))
+            found.extend(_addresses(host))
+    return list(dict.fromkeys(str(client) for client in found))
+
+
+class FilterModule:
+    """The collector's NFS clients."""
+
+    def filters(self):
+        return {'collector_nfs_clients': collector_nfs_clients}
