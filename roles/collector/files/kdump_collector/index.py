@@ -153,7 +153,18 @@ def index_entry(path, stamp):
     return row
 
 
-def cmd_index(args):
+def analyse_path(path, stamp):
+    """index_entry, or an incomplete row naming the error: one hostile entry never stops a pass over the others."""
+    try:
+        return index_entry(path, stamp)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        row = {k: None for k in ROW_FIELDS}
+        row.update({'state': 'incomplete', 'truncated': 0, 'error': 'unreadable: %s' % exc, 'fingerprint': None})
+        return row
+
+
+def run_index(args):
+    """One index pass over args.root (and args.nfs_dir, with args.tag_map); returns its counts."""
     tag_map = load_tag_map(args.tag_map)
     if not os.path.isdir(args.root):
         raise SystemExit('%s: --root %s is not a directory' % (PROG, args.root))
@@ -170,7 +181,13 @@ def cmd_index(args):
         pass
     except OSError as exc:
         sys.stderr.write('%s: warning: cannot lower the index flag (%s); run index as the dump account\n' % (PROG, exc))
-    index_pass(args, tag_map, nfs_dirs)
+    return index_pass(args, tag_map, nfs_dirs)
+
+
+def cmd_index(args):
+    counts = run_index(args)
+    print('indexed %s: %d new, %d updated, %d unchanged, %d missing, %d with errors' % (
+        args.root, counts['new'], counts['updated'], counts['unchanged'], counts['missing'], counts['errors']))
     return 0
 
 
@@ -200,12 +217,7 @@ def index_pass(args, tag_map, nfs_dirs):
         if settled and old[2] == dst.st_mtime_ns:
             counts['unchanged'] += 1
             continue
-        try:
-            row = index_entry(path, stamp)
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            # One hostile entry must never stop the index of the others.
-            row = {k: None for k in ROW_FIELDS}
-            row.update({'state': 'incomplete', 'truncated': 0, 'error': 'unreadable: %s' % exc, 'fingerprint': None})
+        row = analyse_path(path, stamp)
         row.update({'host': host, 'tag': tag, 'stamp': stamp, 'time': stamp_time(stamp), 'dir_mtime_ns': dst.st_mtime_ns})
         if row['error']:
             counts['errors'] += 1
@@ -234,5 +246,4 @@ def index_pass(args, tag_map, nfs_dirs):
     conn.close()
     for warning in warnings[:50]:
         sys.stderr.write('%s: warning: %s\n' % (PROG, warning))
-    print('indexed %s: %d new, %d updated, %d unchanged, %d missing, %d with errors' % (
-        args.root, counts['new'], counts['updated'], counts['unchanged'], counts['missing'], counts['errors']))
+    return counts

@@ -25,19 +25,19 @@ def parse_since(value):
     return when.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
+def select_dumps(conn, host=None, since=None, signature=None):
+    """Indexed dumps, oldest first, of one host, at or after since (ISO 8601 UTC as parse_since gives), of one signature."""
+    query, params = 'SELECT * FROM dumps WHERE 1=1', []
+    for column, op, value in (('host', '=', host), ('time', '>=', since), ('signature', '=', signature)):
+        if value:
+            query += ' AND %s %s ?' % (column, op)
+            params.append(value)
+    return [row_dict(r) for r in conn.execute(query + ' ORDER BY time, id', params)]
+
+
 def cmd_list(args):
     conn = open_db(args.db, create=False)
-    query, params = 'SELECT * FROM dumps WHERE 1=1', []
-    if args.host:
-        query += ' AND host = ?'
-        params.append(args.host)
-    if args.since:
-        query += ' AND time >= ?'
-        params.append(parse_since(args.since))
-    if args.signature:
-        query += ' AND signature = ?'
-        params.append(args.signature)
-    rows = [row_dict(r) for r in conn.execute(query + ' ORDER BY time, id', params)]
+    rows = select_dumps(conn, args.host, parse_since(args.since) if args.since else None, args.signature)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
