@@ -98,9 +98,7 @@ def p1_rerun(lab, rounds):
 
 
 def complete_dumps(lab):
-    rows = json.loads(lab.text(COLLECTOR, 'runuser -u kdump -- /usr/local/bin/kdump-collector list --json '
-                               '--db /var/lib/kdump-collector/index.sqlite --host %s'
-                               % HOST) or '[]')
+    rows = json.loads(lab.text(COLLECTOR, 'kdump-collector list --json --host %s' % HOST) or '[]')
     return {row['id'] for row in rows if row.get('state') == 'complete'}
 
 

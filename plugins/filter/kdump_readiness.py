@@ -57,6 +57,9 @@ def classify(entry):
     if kdump_state != 'ready':
         return 'not ready', reason or str(kdump_state)
     test = entry.get('crash_test')
+    failed = failed_dump(entry.get('last_dump'), test)
+    if failed:
+        return 'not ready', failed
     if not isinstance(test, Mapping) or not test.get('outcome'):
         return 'never crash-tested', 'no crash test recorded on this host'
     if test.get('outcome') != 'ok':
@@ -69,6 +72,24 @@ def classify(entry):
     if changed:
         return 'untested since change', 'changed since the crash test of %s: %s' % (test.get('time', '?'), ', '.join(changed))
     return 'ready', 'crash-tested %s' % test.get('time', '?')
+
+
+def latest_dump(answer):
+    """The newest dump in the collector's answer for a host (fleet.kdump.collector_query), or None."""
+    dumps = answer.get('dumps') if isinstance(answer, Mapping) else None
+    return dumps[-1] if isinstance(dumps, list) and dumps and isinstance(dumps[-1], Mapping) else None
+
+
+def failed_dump(answer, test):
+    """Why the host's latest dump on the collector shows kdump failing (settled, incomplete or empty, not older than
+    the last crash test), or None."""
+    latest = latest_dump(answer)
+    if latest is None or answer.get('found') or not answer.get('settled') or latest.get('state') not in ('incomplete', 'empty'):
+        return None
+    tested = test.get('time') if isinstance(test, Mapping) else None
+    if tested and str(latest.get('time') or '') < str(tested)[:16]:
+        return None
+    return 'its latest crash (%s) left no complete dump on the collector: %s' % (latest.get('time') or '?', answer.get('why'))
 
 
 def sizing(reserved, recommended):
@@ -86,6 +107,7 @@ def build_row(entry):
     if not isinstance(entry, Mapping) or not entry.get('host'):
         raise AnsibleFilterError('kdump_readiness: every entry must be a dict with a host key, got %r' % (entry,))
     state, reason = classify(entry)
+    latest = latest_dump(entry.get('last_dump'))
     facts = entry.get('facts') if isinstance(entry.get('facts'), Mapping) else {}
     test = entry.get('crash_test') if isinstance(entry.get('crash_test'), Mapping) else {}
     return {
@@ -102,6 +124,7 @@ def build_row(entry):
         'config_hash': entry.get('config_hash'),
         'problems': list(facts.get('problems') or []),
         'last_test': {k: test.get(k) for k in ('time', 'outcome', 'kernel_release', 'config_hash', 'dump_bytes')} if test else None,
+        'last_dump': {k: latest.get(k) for k in ('time', 'state', 'title', 'reason')} if latest else None,
     }
 
 

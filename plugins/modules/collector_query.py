@@ -13,11 +13,11 @@ author: fleet.kdump contributors (@fleet-kdump)
 description:
   - Runs on the collector (C(delegate_to) its host) and asks the collector program, C(kdump-collector crash-status), about
     the dumps of each host in O(hosts) indexed since O(since). The program is found through the configuration file the
-    M(fleet.kdump.collector) role writes; the module never reads the index or a dump itself.
+    P(fleet.kdump.collector#role) role writes; the module never reads the index or a dump itself.
   - Per host it returns the dumps with their state, reason, kernel and signature (and the crash triage's C(title),
-    C(kind), C(guilty_frame) and C(corrupted) where the index has them), and a verdict; RV(hosts[].found) is true when a
-    complete dump showing the crash of kind O(expect) (or any complete dump, without O(expect)) is indexed, and
-    RV(hosts[].why) says why or why not in one line.
+    C(kind), C(guilty_frame) and C(corrupted) where the index has them), and a verdict in RV(hosts). Its C(found) is
+    true when a complete dump showing the crash of kind O(expect) (or any complete dump, without O(expect)) is indexed,
+    and its C(why) says why or why not in one line.
   - What a complete dump and a crash kind look like is the collector program's knowledge, in one place.
   - Started as root, the program becomes the collector's dump account before it opens the index.
 options:
@@ -37,6 +37,11 @@ options:
         refuses a kind it does not know.
       - Without it, any complete dump answers.
     type: str
+  last:
+    description:
+      - Only the newest O(last) dumps of each host (since O(since)); the verdict is on those. V(1) asks whether the
+        host's latest dump is complete.
+    type: int
   refresh:
     description:
       - Run an index pass first, with the collector's own settings (its root, NFS directories and tag map), so a dump
@@ -45,7 +50,7 @@ options:
     default: false
   config:
     description:
-      - The collector's configuration file, written by M(fleet.kdump.collector); it names the program.
+      - The collector's configuration file, written by P(fleet.kdump.collector#role); it names the program.
     type: path
     default: /etc/fleet-kdump/collector.json
   root:
@@ -105,8 +110,8 @@ hosts:
       sample: true
     settled:
       description:
-        - Waiting longer cannot change RV(hosts[].found) (a dump arrived and is complete, empty, pruned, missing or cut
-          short). False while no dump or a dump still being received is indexed.
+        - Waiting longer cannot change C(found) (a dump arrived and is complete, empty, pruned, missing or cut short).
+          False while no dump or a dump still being received is indexed.
       type: bool
       sample: true
     why:
@@ -115,7 +120,7 @@ hosts:
       sample: 'dump 12 of 2026-11-26T12:16:00Z is complete (dump.202611261216, 38211584 bytes, makedumpfile-flattened) and
         shows a crash triggered through /proc/sysrq-trigger (echo c): sysrq: Trigger a crash'
     dump:
-      description: The newest dump that answers (same keys as an element of RV(hosts[].dumps)); V(null) when none does.
+      description: The newest dump that answers (same keys as an element of C(dumps)); V(null) when none does.
       type: dict
     dumps:
       description:
@@ -126,12 +131,12 @@ hosts:
       type: list
       elements: dict
 found:
-  description: RV(hosts[].found) is true for every host.
+  description: C(found) is true for every host of RV(hosts).
   returned: always
   type: bool
   sample: true
 settled:
-  description: RV(hosts[].settled) is true for every host.
+  description: C(settled) is true for every host of RV(hosts).
   returned: always
   type: bool
   sample: true
@@ -163,6 +168,7 @@ def main():
             hosts=dict(type='list', elements='str', required=True),
             since=dict(type='str'),
             expect=dict(type='str'),
+            last=dict(type='int'),
             refresh=dict(type='bool', default=False),
             config=dict(type='path', default=DEFAULT_CONFIG),
             root=dict(type='path', default='/'),
@@ -174,6 +180,8 @@ def main():
         module.fail_json(msg='hosts must name at least one host, and no empty name; got %r' % (params['hosts'],))
     collector = Collector.from_config(module, params['root'], params['config'])
     args = status_args(params)
+    if params['last'] is not None:
+        args += ['--last', params['last']]
     for host in params['hosts']:
         args += ['--host', host]
     if params['refresh'] and not module.check_mode:

@@ -12,9 +12,9 @@ version_added: 0.2.0
 author: fleet.kdump contributors (@fleet-kdump)
 description:
   - Runs on the collector (C(delegate_to) its host) and records one crash test through the collector program,
-    C(kdump-collector record), found through the configuration file the M(fleet.kdump.collector) role writes.
+    C(kdump-collector record), found through the configuration file the P(fleet.kdump.collector#role) role writes.
     C(kdump-collector list-tests) and C(show) list the records; the report and the metrics count them.
-  - Every run adds a record (RV(changed) is always true); in check mode nothing is recorded.
+  - Every run adds a record (C(changed) is always true); in check mode nothing is recorded.
   - Started as root, the program becomes the collector's dump account before it opens the index.
 options:
   host:
@@ -33,14 +33,16 @@ options:
     description: Hash of the kdump configuration the test exercised.
     type: str
   dump_id:
-    description: Id of the indexed dump the test produced (RV(fleet.kdump.collector_query#module:hosts[].dump.id)).
+    description:
+      - Id of the indexed dump the test produced (C(dump.id) of the host in the
+        RV(fleet.kdump.collector_query#module:hosts) of M(fleet.kdump.collector_query)).
     type: int
   detail:
     description: Free text, for example why the test failed.
     type: str
   config:
     description:
-      - The collector's configuration file, written by M(fleet.kdump.collector); it names the program.
+      - The collector's configuration file, written by P(fleet.kdump.collector#role); it names the program.
     type: path
     default: /etc/fleet-kdump/collector.json
   root:
@@ -53,7 +55,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Nothing is recorded; RV(changed) is true.
+    details: Nothing is recorded; C(changed) is true.
   diff_mode:
     support: none
   platform:

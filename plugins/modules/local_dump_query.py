@@ -12,7 +12,7 @@ version_added: 0.2.0
 author: fleet.kdump contributors (@fleet-kdump)
 description:
   - For hosts whose dumps stay local (no SSH or NFS target), answers what M(fleet.kdump.collector_query) answers for the
-    collector's hosts, with the same code: the collector program's C(local-status) reads
+    collector's hosts, with the same code. The collector program's C(local-status) reads
     C(KDUMP_COREDIR/<YYYYMMDDHHMM>/) and checks each dump as C(kdump-collector index) does (completeness, makedumpfile's
     end marker, format, the saved dmesg and its crash).
   - The action plugin ships the collector program of this collection to the host for the one call (a zip archive in
@@ -63,8 +63,8 @@ attributes:
   platform:
     platforms: debian
 notes:
-  - After a crash the host has rebooted, so every dump is final: RV(hosts[].settled) is always true.
-  - Run it with C(become) (root): C(KDUMP_COREDIR) is root's.
+  - After a crash the host has rebooted, so every dump is final and C(settled) is always true.
+  - Run it with C(become) (root), C(KDUMP_COREDIR) is root's.
 seealso:
   - module: fleet.kdump.collector_query
 """

@@ -136,7 +136,7 @@ def test_any_json_is_refused_with_a_message_or_typed(data):
         if value is None:
             continue
         if kind in ('bytes', 'count'):
-            assert type(value) is int and (1 if kind == 'count' else 0) <= value < 2 ** 63
+            assert isinstance(value, int) and not isinstance(value, bool) and (1 if kind == 'count' else 0) <= value < 2 ** 63
         elif kind == 'paths':
             assert all(p.startswith('/') and '\0' not in p for p in value)
         elif kind == 'name':

@@ -107,8 +107,8 @@ def test_missing_index_is_an_error(tmp_path):
 def test_record_json_returns_the_row(fleet):
     _root, db = fleet
     row = jrun('record', '--db', db, '--host', 'web1', '--outcome', 'ok', '--kernel', '6.1.0', '--dump-id', '1', '--json')
-    assert {k: row[k] for k in ('host', 'outcome', 'kernel', 'dump_id')} == {'host': 'web1', 'outcome': 'ok', 'kernel': '6.1.0',
-                                                                               'dump_id': 1}
+    expected = {'host': 'web1', 'outcome': 'ok', 'kernel': '6.1.0', 'dump_id': 1}
+    assert {k: row[k] for k in expected} == expected
     assert jrun('list-tests', '--db', db, '--json') == [row]
 
 
@@ -241,3 +241,15 @@ def test_local_wrong_crash(tmp_path):
     local_dump(str(tmp_path), '202611261216', dmesg=NULL)
     out = local(str(tmp_path))
     assert not out['found'] and 'is complete but shows' in out['why']
+
+
+def test_last_answers_for_the_newest_dumps(tmp_path):
+    root, db = str(tmp_path / 'root'), str(tmp_path / 'index.db')
+    make_entry(os.path.join(root, 'web1'), 'web1', '202611250800', SYSRQ, FLAT)
+    make_entry(os.path.join(root, 'web1'), 'web1', '202611261216', SYSRQ, FLAT_HEADER + KDUMP)
+    assert run('index', '--root', root, '--db', db).returncode == 0
+    assert status_of(db, 'web1', since=None, expect=None)['hosts']['web1']['found'] is True
+    latest = status_of(db, 'web1', since=None, expect=None, extra=['--last', '1'])['hosts']['web1']
+    assert (latest['found'], latest['settled'], [d['stamp'] for d in latest['dumps']]) == (False, True, ['202611261216'])
+    result = run('crash-status', '--db', db, '--host', 'web1', '--last', '0')
+    assert result.returncode == 1 and b'--last must be at least 1' in result.stderr

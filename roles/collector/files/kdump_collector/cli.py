@@ -102,6 +102,7 @@ def build_parser():
     cst.add_argument('--host', action='append', required=True, help='host to answer for (repeatable)')
     cst.add_argument('--since', help='only dumps at or after this ISO 8601 time (UTC when no zone)')
     cst.add_argument('--expect', help='crash-test kind the dump must show (%s)' % ', '.join(sorted(KINDS)))
+    cst.add_argument('--last', type=int, help='only the newest N dumps of each host (the verdict is on those)')
     cst.add_argument('--index', action='store_true', help='run an index pass first')
     index_args(cst, required=False)
     cst.add_argument('--json', action='store_true', help='JSON output (the only output; accepted for symmetry)')

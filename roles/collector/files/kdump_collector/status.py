@@ -98,8 +98,13 @@ def cmd_crash_status(args):
         if not args.root:
             raise SystemExit('%s: --index needs --root (or root in the configuration file)' % PROG)
         indexed = run_index(args)
+    if args.last is not None and args.last < 1:
+        raise SystemExit('%s: --last must be at least 1' % PROG)
     conn = open_db(args.db, create=False)
-    hosts = {host: verdict(host, select_dumps(conn, host=host, since=since), args.expect, since) for host in args.host}
+    hosts = {}
+    for host in args.host:
+        rows = select_dumps(conn, host=host, since=since)
+        hosts[host] = verdict(host, rows[-args.last:] if args.last else rows, args.expect, since)
     return report(args, since, hosts, indexed)
 
 

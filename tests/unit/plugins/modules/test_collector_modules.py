@@ -159,3 +159,11 @@ def test_local_query_needs_a_package(capsys, tmp_path):
     assert result['exit_code'] == 1 and 'through its action plugin' in result['msg']
     result = local(capsys, str(tmp_path), package=str(tmp_path / 'absent'))
     assert result['exit_code'] == 1 and 'does not exist' in result['msg']
+
+
+def test_query_last_is_the_latest_dump(capsys, collector):
+    root, dumps = collector
+    dump_dir(os.path.join(dumps, 'web1', 'web1-202611271200'), '202611271200', dump=CUT)
+    result = query(capsys, root, hosts=['web1'], last=1, refresh=True)
+    web1 = result['hosts']['web1']
+    assert (web1['found'], web1['settled'], [d['stamp'] for d in web1['dumps']]) == (False, True, ['202611271200'])
