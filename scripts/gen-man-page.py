@@ -16,8 +16,9 @@ import sys
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 FILES = os.path.join(ROOT, 'roles', 'collector', 'files')
 OUTPUT = os.path.join(FILES, 'kdump-collector.1')
-sys.path.insert(0, FILES)
+sys.path[:0] = [FILES, os.path.dirname(os.path.abspath(__file__))]
 
+import generated_file  # noqa: E402  pylint: disable=wrong-import-position
 from kdump_collector import PROG, __version__, cli, config  # noqa: E402  pylint: disable=wrong-import-position
 
 DESCRIPTION = [
@@ -117,20 +118,7 @@ def render():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--check', action='store_true', help='exit 1 when the man page is out of date')
-    args = parser.parse_args(argv)
-    text = render()
-    current = open(OUTPUT, encoding='utf-8').read() if os.path.exists(OUTPUT) else None
-    if args.check:
-        if current != text:
-            sys.stderr.write('%s is out of date: run scripts/gen-man-page.py\n' % os.path.relpath(OUTPUT, ROOT))
-            return 1
-        return 0
-    if current != text:
-        with open(OUTPUT, 'w', encoding='utf-8') as handle:
-            handle.write(text)
-    return 0
+    return generated_file.main('gen-man-page.py', OUTPUT, render, argv)
 
 
 if __name__ == '__main__':

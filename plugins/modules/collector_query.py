@@ -19,7 +19,6 @@ description:
     true when a complete dump showing the crash of kind O(expect) (or any complete dump, without O(expect)) is indexed,
     and its C(why) says why or why not in one line.
   - What a complete dump and a crash kind look like is the collector program's knowledge, in one place.
-  - Started as root, the program becomes the collector's dump account before it opens the index.
 options:
   hosts:
     description:
@@ -48,18 +47,9 @@ options:
         that arrived a moment ago is answered for. Not in check mode.
     type: bool
     default: false
-  config:
-    description:
-      - The collector's configuration file, written by P(fleet.kdump.collector#role); it names the program.
-    type: path
-    default: /etc/fleet-kdump/collector.json
-  root:
-    description:
-      - Directory under which O(config) and the program it names are resolved, for tests.
-    type: path
-    default: /
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - fleet.kdump.collector
 attributes:
   check_mode:
     support: full
@@ -68,8 +58,6 @@ attributes:
     support: none
   platform:
     platforms: debian
-notes:
-  - Run it with C(become) (root) or as the dump account; the index is not readable by other accounts.
 seealso:
   - module: fleet.kdump.collector_record
   - module: fleet.kdump.local_dump_query

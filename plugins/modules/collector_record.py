@@ -15,7 +15,6 @@ description:
     C(kdump-collector record), found through the configuration file the P(fleet.kdump.collector#role) role writes.
     C(kdump-collector list-tests) and C(show) list the records; the report and the metrics count them.
   - Every run adds a record (C(changed) is always true); in check mode nothing is recorded.
-  - Started as root, the program becomes the collector's dump account before it opens the index.
 options:
   host:
     description: Inventory name of the host that was crashed.
@@ -40,18 +39,9 @@ options:
   detail:
     description: Free text, for example why the test failed.
     type: str
-  config:
-    description:
-      - The collector's configuration file, written by P(fleet.kdump.collector#role); it names the program.
-    type: path
-    default: /etc/fleet-kdump/collector.json
-  root:
-    description:
-      - Directory under which O(config) and the program it names are resolved, for tests.
-    type: path
-    default: /
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - fleet.kdump.collector
 attributes:
   check_mode:
     support: full
@@ -60,8 +50,6 @@ attributes:
     support: none
   platform:
     platforms: debian
-notes:
-  - Run it with C(become) (root) or as the dump account; the index is not writable by other accounts.
 seealso:
   - module: fleet.kdump.collector_query
 """

@@ -66,3 +66,15 @@ def render(expression, variables):
     """Template expression as a play would (strings loaded from playbooks and roles are trusted templates)."""
     trusted = dict((k, trust_as_template(v) if isinstance(v, str) else v) for k, v in variables.items())
     return Templar(loader=DataLoader(), variables=trusted).template(trust_as_template(expression))
+
+
+def check_task(where, task):
+    """A task is named, its action is a FQCN, and a fleet.kdump module gets only options it has."""
+    assert task.get('name'), 'unnamed task in %s' % where
+    action, args = task_action(task)
+    if action is None:
+        return
+    assert action.count('.') >= 2, '%s: %s is not a FQCN' % (where, action)
+    if action.startswith('fleet.kdump.'):
+        unknown = set(args or {}) - module_options(action.split('.')[-1])
+        assert not unknown, '%s: %s has no option %s' % (where, action, sorted(unknown))

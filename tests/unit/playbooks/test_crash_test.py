@@ -14,7 +14,7 @@ import pytest
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from playbook_helpers import FIXTURES, PLAYBOOKS, ROOT, iter_tasks, load_yaml, module_options, render, task_action
+from playbook_helpers import FIXTURES, PLAYBOOKS, ROOT, check_task, iter_tasks, load_yaml, render, task_action
 
 ROLE = os.path.join(ROOT, 'roles', 'crash_test')
 SPECS = load_yaml('roles', 'crash_test', 'meta', 'argument_specs.yml')['argument_specs']
@@ -155,14 +155,7 @@ def test_batches_check(batches, ok):
 
 @pytest.mark.parametrize('name, task', list(all_role_tasks()), ids=lambda v: v if isinstance(v, str) else v.get('name'))
 def test_tasks_named_fqcn_and_valid_options(name, task):
-    assert task.get('name'), 'unnamed task in %s' % name
-    action, args = task_action(task)
-    if action is None:
-        return
-    assert action.count('.') >= 2, '%s: %s is not a FQCN' % (name, action)
-    if action.startswith('fleet.kdump.'):
-        unknown = set(args or {}) - module_options(action.split('.')[-1])
-        assert not unknown, '%s: %s has no option %s' % (name, action, sorted(unknown))
+    check_task(name, task)
 
 
 def test_nothing_crashes_before_the_preflight():

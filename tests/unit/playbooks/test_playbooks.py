@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from playbook_helpers import FIXTURES, PLAYBOOKS, ROOT, load_yaml, module_options, play_tasks, task_action
+from playbook_helpers import FIXTURES, PLAYBOOKS, ROOT, check_task, load_yaml, play_tasks, task_action
 
 NAMES = ('collector', 'configure', 'crash_test', 'readiness', 'disable')
 
@@ -29,14 +29,7 @@ def test_every_playbook_exists():
 
 @pytest.mark.parametrize('name, task', list(all_tasks()), ids=lambda v: v if isinstance(v, str) else v.get('name'))
 def test_tasks_named_fqcn_and_valid_options(name, task):
-    assert task.get('name'), 'unnamed task in %s' % name
-    action, args = task_action(task)
-    if action is None:
-        return
-    assert action.count('.') >= 2, '%s: %s is not a FQCN' % (name, action)
-    if action.startswith('fleet.kdump.'):
-        unknown = set(args or {}) - module_options(action.split('.')[-1])
-        assert not unknown, '%s: %s has no option %s' % (name, action, sorted(unknown))
+    check_task(name, task)
 
 
 def test_configure_order():
