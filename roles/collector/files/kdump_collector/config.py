@@ -10,7 +10,6 @@ import json
 import os
 import stat
 
-from kdump_collector import PROG
 from kdump_collector.fsutil import O_CLOEXEC
 from kdump_collector.names import NAME_RE
 
@@ -132,7 +131,3 @@ def describe(keys=None, prefix=''):
         else:
             out.append((prefix + key, text))
     return out
-
-
-def fail(error):
-    raise SystemExit('%s: configuration: %s' % (PROG, error))
