@@ -36,6 +36,7 @@ SSH_OPTS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/nul
             "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"]
 SSH_BATCH_OPTS = SSH_OPTS + ["-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
 KVM_PROBE_TIMEOUT = 60
+PROGRESS_EVERY = 30
 
 
 def log(msg):
@@ -94,6 +95,7 @@ def guest_pid(g):
 
 
 def ensure_image(dist):
+    log("finding the %s guest image (built from Debian's packages when its recipe changed: a few minutes)" % dist)
     cmd = [os.path.join(LAB_DIR, "build-image"), "--dist", dist, "--cache-dir", CACHE_DIR]
     out = subprocess.run(cmd, stdout=subprocess.PIPE, universal_newlines=True, check=False)
     if out.returncode != 0:
@@ -321,11 +323,24 @@ def require_running(g):
         raise LabError("%s: QEMU is not running; last serial lines:\n%s" % (g["name"], serial_tail(g)))
 
 
+def progress(g, start, last, what):
+    """Say every PROGRESS_EVERY seconds what is still awaited, with the guest's newest serial line."""
+    now = time.time()
+    if now - last < PROGRESS_EVERY:
+        return last
+    # The guest's console may hold escape sequences: only printable characters reach the terminal.
+    tail = "".join(c if c.isprintable() else "?" for c in serial_tail(g, 1).strip())
+    log("%s: still waiting for %s (%.0f s so far)%s" % (g["name"], what, now - start, ": " + tail[-100:] if tail else ""))
+    return now
+
+
 def wait_ssh(g, timeout):
-    start = time.time()
+    start = last = time.time()
+    log("%s: waiting for ssh (up to %d s; a TCG boot takes 1-2 min)" % (g["name"], timeout))
     while True:
         require_running(g)
         bid = try_boot_id(g)
+        last = progress(g, start, last, "ssh")
         if bid:
             log("%s: ssh up after %.0f s (%.0f s since QEMU start), boot id %s" % (
                 g["name"], time.time() - start, time.time() - g.get("started", start), bid))
@@ -338,11 +353,13 @@ def wait_ssh(g, timeout):
 def wait_reboot(g, old, timeout):
     """Crash-aware: the guest may go down (panic -> capture kernel -> dump -> reboot) before or while
     we poll; done once ssh answers with a boot id different from OLD."""
-    start = time.time()
+    start = last = time.time()
     down_at = None
+    log("%s: waiting for it to go down and come back with a new boot id (up to %d s)" % (g["name"], timeout))
     while True:
         require_running(g)
         bid = try_boot_id(g)
+        last = progress(g, start, last, "the reboot")
         now = time.time() - start
         if bid and bid != old:
             log("%s: back after %.0f s (down at %s), new boot id %s" % (

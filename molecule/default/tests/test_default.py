@@ -83,6 +83,7 @@ def test_collector_indexed_every_crash(host):
         mine = [d for d in dumps if d["host"] == name and d["state"] == "complete"]
         assert mine, "no complete dump from %s in %s" % (name, out)
         assert mine[-1]["reason"] == "sysrq: Trigger a crash"
+        assert mine[-1]["title"] == "kernel panic: sysrq triggered crash" and mine[-1]["corrupted"] is False
         assert mine[-1]["dump_format"].startswith("makedumpfile-flattened")
         assert mine[-1]["kernel"]
 

@@ -10,11 +10,11 @@ import gzip
 import json
 import lzma
 import os
-import re
+import sqlite3
 
 import pytest
 
-from kdump_collector import cli, dmesg, dumpfile, fsutil, names, store
+from kdump_collector import cli, dumpfile, fsutil, names, store, triage
 from kdump_collector import index as index_module
 from collector_helpers import ELF, FLAT, FLAT_HEADER, KDUMP, fixture_text, flat, make_entry, run
 
@@ -30,85 +30,80 @@ def rows(db):
     return {r['path']: dict(r) for r in conn.execute('SELECT * FROM dumps')}
 
 
-EXPECTED = {
-    'dmesg-sysrq-6.1.txt': ('6.1.0-27-amd64', 'sysrq: Trigger a crash', None, '',
-                            ['sysrq_handle_crash', '__handle_sysrq.cold', 'write_sysrq_trigger', 'proc_reg_write', 'vfs_write',
-                             'ksys_write', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe']),
-    'dmesg-null-module.txt': ('6.1.0-18-amd64', 'BUG: kernel NULL pointer dereference, address: 0000000000000010',
-                              'fleetdrv_ioctl', 'OE', ['__x64_sys_ioctl', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe']),
-    'dmesg-hung-task.txt': ('6.1.0-27-amd64', 'Kernel panic - not syncing: hung_task: blocked tasks', None, '',
-                            ['rpc_wait_bit_killable', '__wait_on_bit', 'out_of_line_wait_on_bit', 'nfs4_proc_getattr',
-                             '__nfs_revalidate_inode', 'nfs_getattr', 'vfs_statx', '__do_sys_newfstatat']),
-    'dmesg-soft-lockup.txt': ('6.1.0-25-amd64', 'watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [kworker/1:2:1411]',
-                              'native_queued_spin_lock_slowpath', 'O',
-                              ['_raw_spin_lock', 'spinner_work_fn', 'process_one_work', 'worker_thread', 'kthread', 'ret_from_fork']),
-}
+def test_index_rows_carry_the_triage(tmp_path):
+    """Each dump's row holds what triage says of its dmesg, by the pinned names."""
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    paths = {}
+    for num, name in enumerate(('dmesg-sysrq-6.1.txt', 'dmesg-null-module.txt', 'dmesg-hung-task.txt',
+                                'dmesg-soft-lockup.txt')):
+        paths[name] = make_entry(os.path.join(root, 'h%d' % num), 'h%d' % num, '20261126120%d' % num, fixture_text(name), FLAT)
+    index(root, db)
+    got = rows(db)
+    for name, path in paths.items():
+        facts = triage.analyse(fixture_text(name))
+        row = got[path]
+        for key in ('kernel', 'reason', 'rip', 'taint', 'title', 'kind', 'guilty_frame', 'signature', 'report'):
+            assert row[key] == facts[key], (name, key)
+        assert json.loads(row['frames']) == facts['frames'] and row['corrupted'] == 0
+    assert got[paths['dmesg-sysrq-6.1.txt']]['title'] == 'kernel panic: sysrq triggered crash'
 
 
-@pytest.mark.parametrize('name', sorted(EXPECTED))
-def test_analyse_fixtures(name):
-    facts = dmesg.analyse_dmesg(fixture_text(name))
-    assert (facts['kernel'], facts['reason'], facts['rip'], facts['taint'], facts['frames']) == EXPECTED[name]
-    assert re.match(r'[0-9a-f]{12}\Z', facts['signature'])
+def test_index_of_a_version_1_index_adds_triage_once(tmp_path):
+    """An index written before triage (no title columns, user_version 1) gets the columns and every dmesg read again."""
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    entry = make_entry(os.path.join(root, 'h'), 'h', '202611261216', fixture_text('dmesg-null-module.txt'), FLAT)
+    bare = make_entry(os.path.join(root, 'h'), 'h', '202611261217', None, FLAT)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.executescript(OLD_SCHEMA)
+        for path, stamp, dmesg_bytes in ((entry, '202611261216', 100), (bare, '202611261217', None)):
+            conn.execute("INSERT INTO dumps (path, host, tag, stamp, state, dmesg_bytes, reason, signature, dir_mtime_ns, "
+                         "fingerprint) VALUES (?, 'h', 'h', ?, 'complete', ?, 'old reason', 'abcdef012345', ?, 'x')",
+                         (path, stamp, dmesg_bytes, os.stat(path).st_mtime_ns))
+        conn.execute('PRAGMA user_version = 1')
+    conn.close()
+    assert b'0 new, 1 updated, 1 unchanged' in index(root, db).stdout
+    row = rows(db)[entry]
+    assert (row['title'], row['kind'], row['guilty_frame'], row['corrupted']) == (
+        'BUG: unable to handle kernel NULL pointer dereference in fleetdrv_ioctl',
+        'BUG: unable to handle kernel NULL pointer dereference', 'fleetdrv_ioctl', 0)
+    assert row['signature'] == triage.signature(row['title']) and row['reason'].startswith('BUG: kernel NULL pointer')
+    assert store.open_db(db).execute('PRAGMA user_version').fetchone()[0] == store.ANALYSIS_VERSION == 2
+    assert b'0 new, 0 updated, 2 unchanged' in index(root, db).stdout
 
 
-def test_signatures_differ_between_bugs():
-    sigs = {dmesg.analyse_dmesg(fixture_text(name))['signature'] for name in EXPECTED}
-    assert len(sigs) == len(EXPECTED)
+# The dumps table as the first release wrote it.
+OLD_SCHEMA = """
+CREATE TABLE dumps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE, host TEXT, tag TEXT, stamp TEXT, time TEXT,
+    state TEXT NOT NULL, dump_name TEXT, dump_bytes INTEGER, dump_format TEXT, dmesg_bytes INTEGER, kernel TEXT,
+    reason TEXT, rip TEXT, taint TEXT, frames TEXT, signature TEXT, truncated INTEGER NOT NULL DEFAULT 0, error TEXT,
+    dir_mtime_ns INTEGER, fingerprint TEXT, first_seen TEXT, indexed TEXT);
+"""
 
 
-def other_build(text, kernel_from, kernel_to):
-    """The same crash on another host and kernel build: new release, timestamps, PIDs, addresses and offsets."""
-    text = text.replace(kernel_from, kernel_to)
-    text = re.sub(r'\[\s*(\d+)\.(\d+)\]', lambda m: '[%5d.%s]' % (int(m.group(1)) + 777, m.group(2)), text)
-    text = re.sub(r'\+0x[0-9a-f]+/0x[0-9a-f]+', '+0x1f/0x2a0', text)
-    text = re.sub(r'PID: \d+', 'PID: 4242', text)
-    text = re.sub(r'address: [0-9a-f]+', 'address: 0000000000000028', text)
-    text = re.sub(r'\[kworker/1:2:1411\]', '[kworker/3:0:977]', text)
-    return re.sub(r'CPU#1', 'CPU#3', text)
-
-
-@pytest.mark.parametrize('name', sorted(EXPECTED))
-def test_signature_stable_across_hosts_and_builds(name):
-    text = fixture_text(name)
-    kernel = EXPECTED[name][0]
-    moved = other_build(text, kernel, '6.1.0-31-amd64')
-    first, second = dmesg.analyse_dmesg(text), dmesg.analyse_dmesg(moved)
-    assert second['kernel'] == '6.1.0-31-amd64'
-    assert first['signature'] == second['signature']
-
-
-def test_old_style_sysrq_oops_and_kernel_from_cpu_line():
-    text = '\n'.join([
-        '[  100.000000] sysrq: SysRq : Trigger a crash',
-        '[  100.000100] BUG: unable to handle kernel NULL pointer dereference at           (null)',
-        '[  100.000200] IP: [<ffffffff8141e156>] sysrq_handle_crash+0x16/0x20',
-        '[  100.000300] Oops: 0002 [#1] SMP',
-        '[  100.000400] CPU: 0 PID: 1 Comm: bash Tainted: P           O    4.19.0-6-amd64 #1 Debian 4.19.67-2',
-        '[  100.000500] RIP: 0010:[<ffffffff8141e156>] sysrq_handle_crash+0x16/0x20',
-        '[  100.000600] Call Trace:',
-        '[  100.000700]  [<ffffffff8141e8a4>] __handle_sysrq+0x94/0x150',
-        '[  100.000800]  [<ffffffff8141ed0b>] write_sysrq_trigger+0x2b/0x30',
-        '[  100.000900]  [<ffffffff81250a6d>] ? proc_reg_write+0x3d/0x60',
-        '[  100.001000]  [<ffffffff811e6ad7>] vfs_write+0xb7/0x1f0',
-    ])
-    facts = dmesg.analyse_dmesg(text)
-    assert facts['kernel'] == '4.19.0-6-amd64'
-    assert facts['reason'] == 'sysrq: SysRq : Trigger a crash'
-    assert facts['rip'] == 'sysrq_handle_crash'
-    assert facts['taint'] == 'PO'
-    assert facts['frames'] == ['__handle_sysrq', 'write_sysrq_trigger', 'vfs_write']
-
-
-def test_earlier_unrelated_warning_is_not_the_reason():
-    text = ('[   10.000000] WARNING: CPU: 0 PID: 1 at drivers/foo.c:12 foo_probe+0x1/0x2\n'
-            + fixture_text('dmesg-hung-task.txt'))
-    assert dmesg.analyse_dmesg(text)['reason'] == 'Kernel panic - not syncing: hung_task: blocked tasks'
-
-
-def test_no_crash_in_dmesg():
-    facts = dmesg.analyse_dmesg('[    0.000000] Linux version 6.1.0-27-amd64 (x) #1\n[    1.0] all fine\n')
-    assert facts['kernel'] == '6.1.0-27-amd64' and facts['reason'] is None and facts['signature'] is None
+def test_known_issues_kept_in_the_index(tmp_path):
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    make_entry(os.path.join(root, 'h'), 'h', '202611261216', fixture_text('dmesg-sysrq-6.1.txt'), FLAT)
+    issues = tmp_path / 'known.json'
+    issues.write_text(json.dumps([{'title': 'kernel panic: sysrq triggered crash', 'url': 'https://bugs.example/1',
+                                   'note': 'crash tests'}]))
+    index(root, db, '--known-issues', str(issues))
+    conn = store.open_db(db)
+    assert [tuple(r) for r in conn.execute('SELECT title, pattern, url, note FROM known_issues')] == [
+        ('kernel panic: sysrq triggered crash', None, 'https://bugs.example/1', 'crash tests')]
+    for bad in ('[{"pattern": "(", "url": "https://x"}]', '[{"title": "t", "url": "javascript:alert(1)"}]',
+                '[{"title": "t", "pattern": "t", "url": "https://x"}]', '{"title": "t"}', 'not json'):
+        issues.write_text(bad)
+        result = index(root, db, '--known-issues', str(issues))
+        assert b'not applied, the known issues stay as they were' in result.stderr
+        assert conn.execute('SELECT COUNT(*) FROM known_issues').fetchone()[0] == 1
+    issues.write_text('[]')
+    index(root, db, '--known-issues', str(issues))
+    assert conn.execute('SELECT COUNT(*) FROM known_issues').fetchone()[0] == 0
 
 
 @pytest.mark.parametrize('data,expected', [

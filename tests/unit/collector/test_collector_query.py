@@ -16,7 +16,10 @@ from collector_helpers import FLAT, KDUMP, fixture_text, flat, make_entry, run
 
 SUBCOMMANDS = ('receive', 'index', 'list', 'show', 'stats', 'crash-status', 'local-status', 'report', 'metrics', 'prune', 'record',
                'list-tests')
-LIST_KEYS = {'id', 'host', 'tag', 'stamp', 'time', 'state', 'dump_bytes', 'dump_format', 'kernel', 'reason', 'rip', 'signature'}
+LIST_KEYS = {'id', 'host', 'tag', 'stamp', 'time', 'state', 'dump_bytes', 'dump_format', 'kernel', 'reason', 'rip', 'signature',
+             'title', 'kind', 'guilty_frame', 'corrupted', 'known_issue'}
+SYSRQ = 'kernel panic: sysrq triggered crash'
+NULL = 'BUG: unable to handle kernel NULL pointer dereference in fleetdrv_ioctl'
 
 
 @pytest.fixture
@@ -71,6 +74,58 @@ def test_list_json_and_filters(fleet):
     assert bad.returncode != 0 and b'ISO 8601' in bad.stderr
 
 
+def test_list_new_since_and_new_on_kernel(fleet):
+    """The question after a rollout: which bugs are new since then, which appeared first on the new kernel."""
+    _tmp, _root, db = fleet
+    new = jrun('list', '--db', db, '--json', '--new-since', '2026-11-23')
+    assert [(i['stamp'], i['title']) for i in new] == [('202611230800', NULL), ('202611240800', NULL)]
+    assert jrun('list', '--db', db, '--json', '--new-since', '2026-11-20T09:00:00Z', '--host', 'web1') == []
+    assert [i['stamp'] for i in jrun('list', '--db', db, '--json', '--new-on-kernel', '6.1.0-18-amd64')] == [
+        '202611230800', '202611240800']
+    assert len(jrun('list', '--db', db, '--json', '--new-on-kernel', '6.1.0-27-amd64')) == 5
+    assert jrun('list', '--db', db, '--json', '--new-on-kernel', '6.1.0-27-amd64', '--new-since', '2026-11-21') == []
+    bad = run('list', '--db', db, '--new-since', 'last week')
+    assert bad.returncode != 0 and b'--new-since' in bad.stderr and b'ISO 8601' in bad.stderr
+
+
+def test_known_issues_in_list_show_stats_report(fleet):
+    tmp, root, db = fleet
+    issues = tmp / 'known.json'
+    issues.write_text(json.dumps([{'pattern': 'sysrq', 'url': 'https://bugs.example/42', 'note': 'crash test'}]))
+    assert run('index', '--root', root, '--db', db, '--known-issues', str(issues)).returncode == 0
+    items = jrun('list', '--db', db, '--json')
+    assert {i['title']: i['known_issue'] for i in items if i['title']} == {
+        SYSRQ: {'url': 'https://bugs.example/42', 'note': 'crash test'}, NULL: None}
+    table = run('list', '--db', db).stdout.decode()
+    assert re.search(re.escape(SYSRQ) + r' +https://bugs\.example/42$', table, re.M)
+    assert re.search(re.escape(NULL) + r' +new$', table, re.M)
+    ident = [i['id'] for i in items if i['title'] == SYSRQ][0]
+    assert 'known issue: https://bugs.example/42 crash test' in run('show', str(ident), '--db', db).stdout.decode()
+    by_title = {g['title']: g['known_issue'] for g in jrun('stats', '--db', db, '--json')['by_signature']}
+    assert by_title[SYSRQ]['url'] == 'https://bugs.example/42' and by_title[NULL] is None
+    page = tmp / 'report.html'
+    assert run('report', '--db', db, '--html', str(page), '--new-since', '2026-11-23').returncode == 0
+    html = page.read_text()
+    assert '<a href="https://bugs.example/42">known</a> crash test' in html
+    # The titles table: a title first seen since --new-since is marked, hosts are counted per title.
+    table = html.split('<h2>Crashes by title</h2>')[1].split('<h2>')[0]
+    null_row = [r for r in table.split('<tr>') if NULL in r][0]
+    sysrq_row = [r for r in table.split('<tr>') if SYSRQ in r][0]
+    assert 'new since 2026-11-23T00:00:00Z' in null_row and '<td>new</td>' in null_row
+    assert 'new since' not in sysrq_row and '<td title="db1, web1">2</td>' in sysrq_row
+
+
+def test_show_escapes_the_report(tmp_path):
+    """A crashing host's dmesg may hold terminal escapes: show prints them as text."""
+    root = str(tmp_path / 'root')
+    db = str(tmp_path / 'index.db')
+    text = fixture_text('dmesg-sysrq-6.1.txt').replace('Hardware name: QEMU', 'Hardware name: \x1b]0;owned\x07\x1b[2J QEMU')
+    make_entry(os.path.join(root, 'h'), 'h', '202611261216', text, FLAT)
+    assert run('index', '--root', root, '--db', db).returncode == 0
+    shown = run('show', '1', '--db', db).stdout.decode()
+    assert '\x1b' not in shown and '\\x1b]0;owned\\x07\\x1b[2J QEMU' in shown
+
+
 def test_list_without_db_fails_cleanly(tmp_path):
     result = run('list', '--db', str(tmp_path / 'nope.db'))
     assert result.returncode != 0 and b'does not exist' in result.stderr
@@ -82,8 +137,11 @@ def test_show(fleet):
     ident = [i['id'] for i in jrun('list', '--db', db, '--json') if i['stamp'] == '202611200800'][0]
     item = jrun('show', str(ident), '--db', db, '--json')
     assert item['id'] == ident and item['host'] == 'web1' and item['frames'][0] == 'sysrq_handle_crash'
+    assert (item['title'], item['kind'], item['guilty_frame'], item['corrupted']) == (SYSRQ, SYSRQ, None, False)
+    assert item['known_issue'] is None and item['report'].startswith('Kernel panic - not syncing: sysrq triggered crash')
     text = run('show', str(ident), '--db', db).stdout.decode()
-    assert 'reason:' in text and 'sysrq_handle_crash <- ' in text
+    assert 'reason:' in text and 'sysrq_handle_crash <- ' in text and 'title:       ' + SYSRQ in text
+    assert 'known issue: new' in text and '\nreport:\n    Kernel panic - not syncing: sysrq triggered crash\n' in text
     missing = run('show', '99', '--db', db)
     assert missing.returncode == 1 and b'no dump with id 99' in missing.stderr
 
@@ -94,12 +152,17 @@ def test_stats(fleet):
     assert stats['total'] == 7
     assert stats['by_state'] == {'complete': 5, 'empty': 1, 'incomplete': 1}
     top = stats['by_signature'][0]
-    assert top['count'] == 4 and top['hosts'] == ['db1', 'web1'] and top['first_seen'] == '2026-11-20T08:00:00Z'
-    assert top['last_seen'] == '2026-11-26T08:00:00Z'
+    # The hostile dmesg (db1) is the same crash: a reason line with markup does not change the title.
+    assert (top['title'], top['kind'], top['count'], top['hosts'], top['kernels']) == (
+        SYSRQ, SYSRQ, 5, ['db1', 'web1'], ['6.1.0-27-amd64'])
+    assert top['first_seen'] == '2026-11-20T08:00:00Z' and top['last_seen'] == '2026-11-26T08:00:00Z'
+    assert top['known_issue'] is None and stats['by_signature'][1]['title'] == NULL
     assert {h['host']: h['count'] for h in stats['by_host']} == {'web1': 3, 'web2': 2, 'db1': 2}
     assert {k['kernel']: k['count'] for k in stats['by_kernel']} == {'6.1.0-27-amd64': 5, '6.1.0-18-amd64': 2}
     assert stats['first_seen'] == '2026-11-20T08:00:00Z' and stats['last_seen'] == '2026-11-26T08:00:00Z'
-    assert 'SIGNATURE' in run('stats', '--db', db).stdout.decode()
+    text = run('stats', '--db', db).stdout.decode()
+    assert text.splitlines()[2].split() == ['SIGNATURE', 'COUNT', 'HOSTS', 'KERNELS', 'FIRST', 'LAST', 'TITLE', 'ISSUE']
+    assert re.search(re.escape(SYSRQ) + r' +new$', text, re.M)
 
 
 def test_report_html(fleet):
@@ -121,12 +184,15 @@ def test_metrics_textfile(fleet):
     assert run('metrics', '--db', db, '--textfile', str(out)).returncode == 0
     text = out.read_text()
     samples = [line for line in text.splitlines() if not line.startswith('#')]
-    assert all(re.match(r'[a-z_]+\{[^}]*\} \d+$', line) for line in samples)
+    assert all(re.match(r'[a-z_]+(\{[^}]*\})? \d+$', line) for line in samples)
     assert 'kdump_collector_dumps{state="complete"} 5' in samples
     assert 'kdump_collector_dumps{state="empty"} 1' in samples
     newest = datetime.datetime(2026, 11, 22, 8, 0, tzinfo=datetime.timezone.utc).timestamp()
     assert 'kdump_collector_last_dump_timestamp_seconds{host="web1"} %d' % newest in samples
-    assert sum(1 for s in samples if s.startswith('kdump_collector_signature_dumps')) == 3
+    # Counts per kind of report: one sample per family, whatever the hosts wrote.
+    kinds = {s.split('"')[1]: int(s.split()[-1]) for s in samples if s.startswith('kdump_collector_crashes{')}
+    assert kinds['panic'] == 5 and kinds['fault'] == 2 and sum(kinds.values()) == 7 and len(kinds) == 16
+    assert 'kdump_collector_new_signatures 0' in samples
     assert '# TYPE kdump_collector_dumps gauge' in text
     assert not [n for n in os.listdir(str(tmp)) if n.endswith('.tmp')]
 

@@ -62,10 +62,11 @@ def test_verdict_per_host(fleet):
     web1 = hosts['web1']
     assert web1['dump']['state'] == 'complete' and web1['dump']['reason'] == 'sysrq: Trigger a crash'
     assert web1['why'].startswith('dump %d of 2026-11-26T12:16:00Z is complete (dump.202611261216, ' % web1['dump']['id'])
-    assert web1['why'].endswith('shows a crash triggered through /proc/sysrq-trigger (echo c): sysrq: Trigger a crash')
+    assert web1['why'].endswith('shows a crash triggered through /proc/sysrq-trigger (echo c): kernel panic: sysrq triggered crash')
+    assert (web1['dump']['title'], web1['dump']['corrupted']) == ('kernel panic: sysrq triggered crash', False)
     assert set(web1['dump']) >= {'id', 'host', 'time', 'state', 'kernel', 'reason', 'signature', 'error', 'path'}
     assert hosts['web2']['why'].endswith('is complete but shows %s, not a crash triggered through /proc/sysrq-trigger '
-                                         '(echo c)' % hosts['web2']['dumps'][0]['reason'])
+                                         '(echo c)' % hosts['web2']['dumps'][0]['title'])
     assert hosts['db1']['why'].endswith('is incomplete: dump-incomplete is not renamed yet: kdump-tools is still saving it, or stopped')
     assert "is incomplete: dump.202611261219 ends without makedumpfile's end marker" in hosts['db2']['why']
     assert hosts['db3']['why'].endswith('is empty')

@@ -67,6 +67,7 @@ def build_parser():
         setting(cmd, '--root', 'root', 'collector root: ROOT/<host>/<tag>-<stamp>/ and ROOT/<tag>-<stamp>/', required)
         setting(cmd, '--tag-map', 'tag_map', 'JSON object tag -> host for dumps not under a host directory (NFS)')
         setting(cmd, '--nfs-dir', 'nfs_dirs', 'extra NFS export directory holding <tag>-<stamp>/ (repeatable)', action='append')
+        setting(cmd, '--known-issues', 'known_issues', 'JSON list of known issues ({title or pattern, url, note}) kept in the index')
 
     rcv = add('receive', 'receive:cmd_receive', 'SSH forced command: carry out one request of kdump-tools (from SSH_ORIGINAL_COMMAND) '
               'inside ROOT/HOST/', RECEIVE_EPILOG)
@@ -85,6 +86,8 @@ def build_parser():
     lst.add_argument('--host', help='only this host')
     lst.add_argument('--since', help='only dumps at or after this ISO 8601 time (UTC when no zone)')
     lst.add_argument('--signature', help='only this crash signature')
+    lst.add_argument('--new-since', help='only crashes whose signature was first seen at or after this ISO 8601 time')
+    lst.add_argument('--new-on-kernel', help='only crashes whose signature was first seen on this kernel release')
     lst.add_argument('--json', action='store_true', help='JSON array output')
 
     shw = add('show', 'query:cmd_show', 'show one indexed dump')
@@ -92,7 +95,7 @@ def build_parser():
     shw.add_argument('id', type=int, help='dump id (from list)')
     shw.add_argument('--json', action='store_true', help='JSON output')
 
-    sts = add('stats', 'query:cmd_stats', 'counts by signature, host and kernel with first/last seen')
+    sts = add('stats', 'query:cmd_stats', 'counts by crash signature (title), host and kernel with first/last seen')
     db_arg(sts)
     sts.add_argument('--json', action='store_true', help='JSON output')
 
@@ -118,6 +121,7 @@ def build_parser():
     rep = add('report', 'report:cmd_report', 'write a static HTML crash report')
     db_arg(rep)
     setting(rep, '--html', 'report_html', 'output file (written atomically)', required=True)
+    rep.add_argument('--new-since', help='mark titles first seen at or after this ISO 8601 time (default: the last 24 hours)')
 
     met = add('metrics', 'metrics:cmd_metrics', 'write a Prometheus node_exporter textfile')
     db_arg(met)

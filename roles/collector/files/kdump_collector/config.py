@@ -27,6 +27,7 @@ KEYS = {
     'db': ('path', 'the SQLite index'),
     'nfs_dirs': ('paths', 'NFS export directories holding <tag>-<stamp>/ (index)'),
     'tag_map': ('path', 'JSON object tag -> host for dumps not under a host directory (index)'),
+    'known_issues': ('path', 'JSON list of known issues ({title or pattern, url, note}) the index keeps (index)'),
     'report_html': ('path', 'output of report'),
     'metrics_textfile': ('path', 'output of metrics'),
     'receive': ({

@@ -10,13 +10,14 @@ import os
 import stat
 import sys
 
-from kdump_collector import PROG
-from kdump_collector.dmesg import DMESG_HEAD, DMESG_TAIL, analyse_dmesg, decode_dmesg
+from kdump_collector import PROG, known
+from kdump_collector.dmesg import DMESG_HEAD, DMESG_TAIL, decode_dmesg
 from kdump_collector.dumpfile import dump_format, flat_end_present
 from kdump_collector.fsutil import O_CLOEXEC, read_bounded
 from kdump_collector.names import (ENTRY_RE, INDEX_PENDING, PROBE_STAMP, PRUNED_MARKER, TRUNC_SUFFIX, final_names,
                                    is_final_name, now_text, partial_names, stamp_time)
 from kdump_collector.store import ANALYSIS_VERSION, FINAL_STATES, ROW_FIELDS, open_db
+from kdump_collector.triage import analyse
 
 
 def load_tag_map(path):
@@ -72,8 +73,8 @@ def fingerprint(dir_fd):
 def analyse_entry(dir_fd, stamp, files):
     """State, dump and dmesg facts of one dump directory from its listing {name: (mode, size)}."""
     row = {'state': 'incomplete', 'dump_name': None, 'dump_bytes': None, 'dump_format': None, 'dmesg_bytes': None,
-           'kernel': None, 'reason': None, 'rip': None, 'taint': None, 'frames': None, 'signature': None,
-           'truncated': 0, 'error': None}
+           'kernel': None, 'reason': None, 'rip': None, 'taint': None, 'frames': None, 'title': None, 'kind': None,
+           'guilty_frame': None, 'corrupted': 0, 'signature': None, 'report': None, 'truncated': 0, 'error': None}
     errors = []
     if stamp_time(stamp) is None:
         errors.append('invalid stamp %s' % stamp)
@@ -131,8 +132,9 @@ def analyse_entry(dir_fd, stamp, files):
             if not stat.S_ISREG(mode):
                 raise ValueError('%s is not a regular file, not read' % dmesg)
             data, skipped = read_bounded(dir_fd, dmesg, size, DMESG_HEAD, DMESG_TAIL)
-            facts = analyse_dmesg(decode_dmesg(data))
+            facts = analyse(decode_dmesg(data))
             facts['frames'] = json.dumps(facts['frames']) if facts['frames'] else None
+            facts['corrupted'] = int(facts['corrupted'])
             row.update(facts)
             if skipped:
                 errors.append('dmesg larger than %d bytes: only head and tail read' % (DMESG_HEAD + DMESG_TAIL))
@@ -191,16 +193,35 @@ def cmd_index(args):
     return 0
 
 
+def update_known_issues(conn, path):
+    """Keep the known issues of path in the index; a bad file changes nothing and stops no indexing."""
+    try:
+        with open(path, encoding='utf-8') as handle:
+            issues = known.parse(handle.read(known.MAX_ISSUES * known.MAX_TEXT * 4))
+    except (OSError, ValueError) as exc:
+        sys.stderr.write('%s: warning: --known-issues %s not applied, the known issues stay as they were: %s\n'
+                         % (PROG, path, exc))
+        return
+    known.replace(conn, issues)
+
+
 def index_pass(args, tag_map, nfs_dirs):
     conn = open_db(args.db)
     # Write lock first, so a concurrent index cannot insert a path between this read and our inserts.
     conn.execute('BEGIN IMMEDIATE')
-    if conn.execute('PRAGMA user_version').fetchone()[0] < ANALYSIS_VERSION:
-        # Written before the end-marker check: a flattened dump called complete may be cut short. Forgetting its
-        # directory time and fingerprint makes this pass analyse it again, once.
+    version = conn.execute('PRAGMA user_version').fetchone()[0]
+    # Forgetting a row's directory time and fingerprint makes this pass analyse it again, once.
+    if version < 1:
+        # Written before the end-marker check: a flattened dump called complete may be cut short.
         conn.execute("UPDATE dumps SET dir_mtime_ns = NULL, fingerprint = NULL "
                      "WHERE state = 'complete' AND dump_format = 'makedumpfile-flattened'")
+    if version < 2:
+        # Written before crash triage: every dmesg is read again for its title and new signature.
+        conn.execute('UPDATE dumps SET dir_mtime_ns = NULL, fingerprint = NULL WHERE dmesg_bytes IS NOT NULL')
+    if version < ANALYSIS_VERSION:
         conn.execute('PRAGMA user_version = %d' % ANALYSIS_VERSION)
+    if args.known_issues:
+        update_known_issues(conn, args.known_issues)
     # Plain tuples, no fingerprints: this load is most of an incremental pass over a big tree.
     known = {r[0]: r[1:] for r in conn.execute('SELECT path, id, state, dir_mtime_ns, dump_name FROM dumps').fetchall()}
     warnings = []

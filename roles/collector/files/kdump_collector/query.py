@@ -9,17 +9,17 @@ import datetime
 import json
 import sys
 
-from kdump_collector import PROG
+from kdump_collector import PROG, known
 from kdump_collector.store import open_db, row_dict
-from kdump_collector.textout import cell, print_table
+from kdump_collector.textout import cell, plain, print_table
 
 
-def parse_since(value):
+def parse_since(value, option='--since'):
     text = value.strip().replace('Z', '+00:00').replace('z', '+00:00')
     try:
         when = datetime.datetime.fromisoformat(text)
     except ValueError:
-        raise SystemExit('%s: --since %r is not ISO 8601 (e.g. 2026-11-26 or 2026-11-26T12:00:00Z)' % (PROG, value)) from None
+        raise SystemExit('%s: %s %r is not ISO 8601 (e.g. 2026-11-26 or 2026-11-26T12:00:00Z)' % (PROG, option, value)) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.timezone.utc)
     return when.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
@@ -35,15 +35,38 @@ def select_dumps(conn, host=None, since=None, signature=None):
     return [row_dict(r) for r in conn.execute(query + ' ORDER BY time, id', params)]
 
 
+def first_crashes(rows):
+    """signature -> its first crash (rows ordered by time): when and on which kernel a bug was first seen."""
+    first = {}
+    for row in rows:
+        if row['signature'] and row['time']:
+            first.setdefault(row['signature'], row)
+    return first
+
+
+def issue_text(issue):
+    return issue['url'] if issue else 'new'
+
+
 def cmd_list(args):
     conn = open_db(args.db, create=False)
     rows = select_dumps(conn, args.host, parse_since(args.since) if args.since else None, args.signature)
+    if args.new_since or args.new_on_kernel:
+        # First seen is fleet-wide, whatever the other filters keep.
+        first = first_crashes(row_dict(r) for r in conn.execute('SELECT * FROM dumps ORDER BY time, id'))
+        since = parse_since(args.new_since, '--new-since') if args.new_since else None
+        rows = [r for r in rows if r['signature'] in first
+                and (since is None or first[r['signature']]['time'] >= since)
+                and (args.new_on_kernel is None or first[r['signature']]['kernel'] == args.new_on_kernel)]
+    issues = known.load(conn)
+    for row in rows:
+        row['known_issue'] = known.issue_for(row['title'], issues)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print_table(['ID', 'TIME', 'HOST', 'STATE', 'BYTES', 'FORMAT', 'KERNEL', 'SIGNATURE', 'REASON'],
-                [[r['id'], cell(r['time']), r['host'], r['state'], cell(r['dump_bytes']), cell(r['dump_format']),
-                  cell(r['kernel']), cell(r['signature']), cell(r['reason'], 60)] for r in rows])
+    print_table(['ID', 'TIME', 'HOST', 'STATE', 'BYTES', 'KERNEL', 'TITLE', 'ISSUE'],
+                [[r['id'], cell(r['time']), r['host'], r['state'], cell(r['dump_bytes']), cell(r['kernel']),
+                  cell(r['title']), issue_text(r['known_issue']) if r['title'] else '-'] for r in rows])
     return 0
 
 
@@ -54,7 +77,8 @@ def cmd_show(args):
         sys.stderr.write('%s: no dump with id %d\n' % (PROG, args.id))
         return 1
     data = row_dict(row)
-    data['first_seen'], data['indexed'] = row['first_seen'], row['indexed']
+    data['known_issue'] = known.issue_for(data['title'], known.load(conn))
+    data['first_seen'], data['indexed'], data['report'] = row['first_seen'], row['indexed'], row['report']
     tests = conn.execute('SELECT * FROM crash_tests WHERE dump_id = ? ORDER BY id', (args.id,))
     data['crash_tests'] = [dict(r) for r in tests]
     if args.json:
@@ -63,22 +87,32 @@ def cmd_show(args):
     for key, value in data.items():
         if key == 'frames':
             print('%-12s %s' % ('frames:', ' <- '.join(value) or '-'))
-        elif key != 'crash_tests':
+        elif key == 'known_issue':
+            print('%-12s %s' % ('known issue:', '%s %s' % (value['url'], cell(value['note'])) if value
+                                else ('new' if data['title'] else '-')))
+        elif key not in ('crash_tests', 'report'):
             print('%-12s %s' % (key + ':', cell(value)))
     for test in data['crash_tests']:
         print('crash test:  #%d %s %s %s' % (test['id'], test['time'], test['outcome'], cell(test['detail'])))
+    if data['report']:
+        print('report:')
+        for line in data['report'].splitlines():
+            print('    ' + plain(line))
     return 0
 
 
 def gather_stats(conn):
     rows = [row_dict(r) for r in conn.execute('SELECT * FROM dumps ORDER BY time, id')]
+    issues = known.load(conn)
 
-    def group(key):
+    def group(key, first_fields=()):
         groups = {}
         for row in rows:
-            item = groups.setdefault(row[key], {key: row[key], 'count': 0, 'hosts': set(), 'kernels': set(),
-                                                'first_seen': row['time'], 'last_seen': row['time'],
-                                                'reason': row['reason'], 'rip': row['rip']})
+            item = groups.get(row[key])
+            if item is None:
+                item = groups[row[key]] = {key: row[key], 'count': 0, 'hosts': set(), 'kernels': set(),
+                                           'first_seen': row['time'], 'last_seen': row['time']}
+                item.update((field, row[field]) for field in first_fields)
             item['count'] += 1
             item['hosts'].add(row['host'])
             if row['kernel']:
@@ -95,11 +129,14 @@ def gather_stats(conn):
         states[row['state']] = states.get(row['state'], 0) + 1
     tests = {r['outcome']: r['n'] for r in conn.execute('SELECT outcome, COUNT(*) AS n FROM crash_tests GROUP BY outcome')}
     times = [r['time'] for r in rows if r['time']]
+    by_signature = group('signature', ('title', 'kind', 'reason', 'rip'))
+    for item in by_signature:
+        item['known_issue'] = known.issue_for(item['title'], issues)
     return {
         'total': len(rows), 'by_state': states, 'first_seen': min(times) if times else None,
         'last_seen': max(times) if times else None,
-        'by_signature': [{k: g[k] for k in ('signature', 'count', 'hosts', 'kernels', 'first_seen', 'last_seen', 'reason', 'rip')}
-                         for g in group('signature')],
+        'by_signature': [{k: g[k] for k in ('signature', 'title', 'kind', 'count', 'hosts', 'kernels', 'first_seen',
+                                            'last_seen', 'known_issue', 'reason', 'rip')} for g in by_signature],
         'by_host': [{k: g[k] for k in ('host', 'count', 'kernels', 'first_seen', 'last_seen')} for g in group('host')],
         'by_kernel': [{k: g[k] for k in ('kernel', 'count', 'hosts', 'first_seen', 'last_seen')} for g in group('kernel')],
         'crash_tests': tests, 'rows': rows,
@@ -115,11 +152,16 @@ def cmd_stats(args):
         return 0
     states = ', '.join('%s %d' % kv for kv in sorted(stats['by_state'].items()))
     print('dumps: %d (%s); first %s, last %s' % (stats['total'], states, cell(stats['first_seen']), cell(stats['last_seen'])))
-    for title, key, extra in (('signature', 'signature', 'reason'), ('host', 'host', 'kernels'), ('kernel', 'kernel', 'hosts')):
+    print()
+    print_table(['SIGNATURE', 'COUNT', 'HOSTS', 'KERNELS', 'FIRST', 'LAST', 'TITLE', 'ISSUE'],
+                [[cell(g['signature']), g['count'], len(g['hosts']), len(g['kernels']), cell(g['first_seen']),
+                  cell(g['last_seen']), cell(g['title']), issue_text(g['known_issue']) if g['title'] else '-']
+                 for g in stats['by_signature']])
+    for title, key, extra in (('host', 'host', 'kernels'), ('kernel', 'kernel', 'hosts')):
         print()
         print_table([title.upper(), 'COUNT', 'FIRST', 'LAST', extra.upper()],
-                    [[cell(g[key]), g['count'], cell(g['first_seen']), cell(g['last_seen']),
-                      cell(', '.join(g[extra]) if isinstance(g[extra], list) else g[extra], 60)] for g in stats['by_' + key]])
+                    [[cell(g[key]), g['count'], cell(g['first_seen']), cell(g['last_seen']), cell(', '.join(g[extra]), 60)]
+                     for g in stats['by_' + key]])
     if stats['crash_tests']:
         print()
         print('crash tests: %s' % ', '.join('%s %d' % kv for kv in sorted(stats['crash_tests'].items())))

@@ -12,7 +12,7 @@ import string
 
 from kdump_collector.fsutil import atomic_write
 from kdump_collector.names import utcnow
-from kdump_collector.query import gather_stats
+from kdump_collector.query import gather_stats, parse_since
 from kdump_collector.store import open_db
 from kdump_collector.textout import cell
 
@@ -61,21 +61,39 @@ def html_table(headers, rows):
     return '\n'.join(out)
 
 
+def title_table(groups, since):
+    """Titles (signatures) with their hosts and kernels; a known issue links to its record, a title first seen at
+    or after since is marked new."""
+    out = ['<table><tr>%s</tr>' % ''.join('<th>%s</th>' % h for h in (
+        'title', 'dumps', 'hosts', 'kernels', 'first seen', 'last seen', 'issue'))]
+    for group in groups:
+        issue = group['known_issue']
+        status = ('<a href="%s">known</a>%s' % (esc(issue['url']), ' ' + esc(issue['note']) if issue['note'] else '')
+                  if issue else 'new')
+        recent = ' <strong class="new">new since %s</strong>' % esc(since) if (group['first_seen'] or '') >= since else ''
+        out.append('<tr><td>%s%s</td><td>%d</td><td title="%s">%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+            esc(group['title']), recent, group['count'], esc(', '.join(group['hosts'])), len(group['hosts']),
+            esc(', '.join(group['kernels'])), esc(cell(group['first_seen'])), esc(cell(group['last_seen'])), status))
+    out.append('</table>')
+    return '\n'.join(out)
+
+
 def cmd_report(args):
     conn = open_db(args.db, create=False)
     stats = gather_stats(conn)
     rows = stats['rows']
+    now = utcnow()
+    since = (parse_since(args.new_since, '--new-since') if args.new_since
+             else (now - datetime.timedelta(hours=24)).strftime('%Y-%m-%dT%H:%M:%SZ'))
     bad = [r for r in rows if r['state'] in ('incomplete', 'empty', 'missing') or r['error']]
+    titled = [g for g in stats['by_signature'] if g['title']]
     with open(TEMPLATE, encoding='utf-8') as handle:
         page = string.Template(handle.read())
     atomic_write(args.html, page.substitute(
-        generated=utcnow().strftime('%Y-%m-%d %H:%M UTC'), total=stats['total'],
+        generated=now.strftime('%Y-%m-%d %H:%M UTC'), total=stats['total'],
         states=esc(', '.join('%s %d' % kv for kv in sorted(stats['by_state'].items())) or 'none'),
         hosts=len(stats['by_host']), chart=day_chart(rows),
-        signatures=html_table(
-            ['signature', 'count', 'hosts', 'kernels', 'first seen', 'last seen', 'reason', 'RIP'],
-            [[g['signature'], g['count'], len(g['hosts']), ', '.join(g['kernels']), g['first_seen'], g['last_seen'],
-              g['reason'], g['rip']] for g in stats['by_signature'][:20]]),
+        titles=title_table(titled[:50], since) if titled else '<p>No crash report found in any dmesg.</p>',
         host_table=html_table(
             ['host', 'dumps', 'kernels', 'first seen', 'last seen'],
             [[g['host'], g['count'], ', '.join(g['kernels']), g['first_seen'], g['last_seen']] for g in stats['by_host']]),
@@ -83,7 +101,7 @@ def cmd_report(args):
             ['id', 'host', 'time', 'state', 'bytes', 'problem'],
             [[r['id'], r['host'], r['time'], r['state'], r['dump_bytes'], r['error']] for r in bad]) if bad else '<p>None.</p>',
         dumps=html_table(
-            ['id', 'time', 'host', 'state', 'bytes', 'format', 'kernel', 'signature', 'reason'],
-            [[r['id'], r['time'], r['host'], r['state'], r['dump_bytes'], r['dump_format'], r['kernel'], r['signature'],
+            ['id', 'time', 'host', 'state', 'bytes', 'format', 'kernel', 'title', 'reason'],
+            [[r['id'], r['time'], r['host'], r['state'], r['dump_bytes'], r['dump_format'], r['kernel'], r['title'],
               r['reason']] for r in reversed(rows)])))
     return 0

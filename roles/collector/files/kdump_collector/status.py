@@ -18,6 +18,7 @@ from kdump_collector.index import analyse_path, run_index
 from kdump_collector.names import STAMP_RE, is_final_name, stamp_time
 from kdump_collector.query import parse_since, select_dumps
 from kdump_collector.store import open_db
+from kdump_collector.textout import plain
 
 FIELDS = ('id', 'host', 'stamp', 'time', 'state', 'dump_name', 'dump_bytes', 'dump_format', 'dmesg_bytes', 'kernel',
           'reason', 'signature', 'error', 'path')
@@ -44,7 +45,14 @@ def settled(row):
 def verdict(host, rows, kind=None, since=None, where='indexed', final=False):
     """found, settled, why and the dump that answers, for one host's dumps since a time (oldest first).
 
-    settled: waiting longer cannot change the answer (final: nothing will ever arrive, as on a host that rebooted)."""
+    settled: waiting longer cannot change the answer (final: nothing will ever arrive, as on a host that rebooted).
+    why is one line, its control characters escaped: it quotes names and errors a host's files gave."""
+    result = judge(host, rows, kind, since, where, final)
+    result['why'] = plain(result['why'])
+    return result
+
+
+def judge(host, rows, kind, since, where, final):
     expected = KINDS[kind] if kind else None
     good = [r for r in rows if r['state'] == 'complete' and (expected is None or expected.shown_by(r))]
     result = {'found': bool(good), 'settled': True, 'dump': public(good[-1]) if good else None,

@@ -21,21 +21,28 @@ CREATE TABLE IF NOT EXISTS dumps (
     dump_name TEXT, dump_bytes INTEGER, dump_format TEXT,
     dmesg_bytes INTEGER, kernel TEXT, reason TEXT, rip TEXT, taint TEXT, frames TEXT, signature TEXT,
     truncated INTEGER NOT NULL DEFAULT 0, error TEXT,
-    dir_mtime_ns INTEGER, fingerprint TEXT, first_seen TEXT, indexed TEXT);
+    dir_mtime_ns INTEGER, fingerprint TEXT, first_seen TEXT, indexed TEXT,
+    title TEXT, kind TEXT, guilty_frame TEXT, corrupted INTEGER NOT NULL DEFAULT 0, report TEXT);
 CREATE INDEX IF NOT EXISTS dumps_host ON dumps(host);
 CREATE INDEX IF NOT EXISTS dumps_signature ON dumps(signature);
 CREATE INDEX IF NOT EXISTS dumps_time ON dumps(time);
+CREATE TABLE IF NOT EXISTS known_issues (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT, pattern TEXT, url TEXT NOT NULL, note TEXT);
 CREATE TABLE IF NOT EXISTS crash_tests (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     time TEXT NOT NULL, host TEXT NOT NULL, outcome TEXT NOT NULL,
     kernel TEXT, config_hash TEXT, dump_id INTEGER, detail TEXT);
 """
+# Columns added after the first release, with their definition: an older index gets them when opened.
+ADDED_COLUMNS = (('title', 'TEXT'), ('kind', 'TEXT'), ('guilty_frame', 'TEXT'),
+                 ('corrupted', 'INTEGER NOT NULL DEFAULT 0'), ('report', 'TEXT'))
 ROW_FIELDS = ('host', 'tag', 'stamp', 'time', 'state', 'dump_name', 'dump_bytes', 'dump_format', 'dmesg_bytes',
-              'kernel', 'reason', 'rip', 'taint', 'frames', 'signature', 'truncated', 'error', 'dir_mtime_ns',
-              'fingerprint')
+              'kernel', 'reason', 'rip', 'taint', 'frames', 'title', 'kind', 'guilty_frame', 'corrupted', 'signature',
+              'report', 'truncated', 'error', 'dir_mtime_ns', 'fingerprint')
 FINAL_STATES = ('complete', 'empty', 'pruned')
 # PRAGMA user_version: the analysis an index was written with. 1: flattened dumps need makedumpfile's end marker.
-ANALYSIS_VERSION = 1
+# 2: crash triage (title, kind, guilty frame, corrupted; the signature hashes the title).
+ANALYSIS_VERSION = 2
 
 
 def open_db(path, create=True):
@@ -48,15 +55,21 @@ def open_db(path, create=True):
         raise SystemExit('%s: %s does not support WAL mode' % (PROG, path))
     conn.execute('PRAGMA synchronous = NORMAL')
     conn.executescript(SCHEMA)
+    have = {row[1] for row in conn.execute('PRAGMA table_info(dumps)')}
+    for name, definition in ADDED_COLUMNS:
+        if name not in have:
+            conn.execute('ALTER TABLE dumps ADD COLUMN %s %s' % (name, definition))
     return conn
 
 
 LIST_FIELDS = ('id', 'host', 'tag', 'stamp', 'time', 'state', 'dump_name', 'dump_bytes', 'dump_format', 'dmesg_bytes',
-               'kernel', 'reason', 'rip', 'taint', 'frames', 'signature', 'truncated', 'error', 'path')
+               'kernel', 'reason', 'rip', 'taint', 'frames', 'title', 'kind', 'guilty_frame', 'corrupted', 'signature',
+               'truncated', 'error', 'path')
 
 
 def row_dict(row):
     data = {k: row[k] for k in LIST_FIELDS}
     data['frames'] = json.loads(row['frames']) if row['frames'] else []
     data['truncated'] = bool(row['truncated'])
+    data['corrupted'] = bool(row['corrupted'])
     return data

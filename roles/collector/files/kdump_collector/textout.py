@@ -15,3 +15,10 @@ def print_table(headers, rows):
 def cell(value, width=None):
     text = '-' if value is None or value == '' else str(value)
     return text if width is None or len(text) <= width else text[:width - 3] + '...'
+
+
+def plain(text):
+    """text with control characters (C0 except tab, DEL, C1) shown as \\xNN: kernel output a host sent may hold
+    terminal escape sequences, which must never reach the operator's terminal raw."""
+    return ''.join(char if char == '\t' or ' ' <= char < '\x7f' or char > '\x9f' else '\\x%02x' % ord(char)
+                   for char in text)
