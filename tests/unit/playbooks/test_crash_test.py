@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -203,3 +204,55 @@ def test_summary_lines():
     assert lines[1].split() == ['web1', 'ok', '2026-11-26T12:16:03Z', 'ssh', '36.4', 'MiB', 'kernel', 'panic:', 'sysrq', 'triggered',
                                 'crash']
     assert lines[2].split()[:4] == ['web2', 'refused', '-', '-'] and lines[3].split() == ['web3', 'not', 'run', '-', '-', '-']
+
+
+LOCAL_PLAY = """
+- name: The local branch of the crash test on this machine
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Check the dump kept on the host
+      ansible.builtin.include_role:
+        name: fleet.kdump.crash_test
+        tasks_from: find_local
+      vars:
+        __crash_test_coredir: {coredir}
+        __crash_test_start:
+          stdout: "2026-11-26T12:16:41Z"
+
+    - name: Keep what the role kept
+      ansible.builtin.copy:
+        content: "{{{{ __crash_test_dump | to_json }}}}"
+        dest: {out}
+        mode: "0644"
+"""
+FLAT = b'makedumpfile\0\0\0\0' + b'\0\0\0\0\0\0\0\x01' * 2 + b'\0' * 4064 + b'\xff' * 16
+
+
+@pytest.mark.parametrize('dump, why', [
+    (FLAT, None),
+    (FLAT[:-16], "ends without makedumpfile's end marker"),
+])
+def test_local_branch_for_real(tmp_path, dump, why):
+    """find_local.yml on this machine (local connection): the collector program's verdict decides, and its why fails the
+    task; nothing reads the dump but the program."""
+    stamp = '202611261216'
+    entry = tmp_path / 'crash' / stamp
+    entry.mkdir(parents=True)
+    (entry / ('dump.' + stamp)).write_bytes(dump)
+    with open(os.path.join(ROOT, 'tests', 'unit', 'collector', 'fixtures', 'dmesg-sysrq-6.1.txt'), encoding='utf-8') as handle:
+        (entry / ('dmesg.' + stamp)).write_text(handle.read())
+    out = tmp_path / 'dump.json'
+    play = tmp_path / 'play.yml'
+    play.write_text(LOCAL_PLAY.format(coredir=tmp_path / 'crash', out=out))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.venv', 'collections'), ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+    bindir = os.path.dirname(sys.executable)
+    result = subprocess.run([os.path.join(bindir, 'ansible-playbook'), '-i', 'web1,', '-c', 'local', str(play)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300, check=False)
+    if why is None:
+        assert result.returncode == 0, result.stdout + result.stderr
+        kept = json.loads(out.read_text())
+        assert (kept['path'], kept['state'], kept['title']) == (str(entry), 'complete', 'kernel panic: sysrq triggered crash')
+    else:
+        assert result.returncode != 0 and why in result.stdout and 'Check that the host kept a complete dump' in result.stdout
+        assert not out.exists()
