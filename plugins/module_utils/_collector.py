@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 from ansible_collections.fleet.kdump.plugins.module_utils._host_state import host_path
 
@@ -103,3 +104,18 @@ def summary(answer):
         'expect': answer.get('expect'),
         'indexed': answer.get('indexed'),
     }
+
+
+def until_settled(ask, wait, sleep, clock=time.monotonic, pause=time.sleep):
+    """summary() of ask() (a crash-status answer), asked again every sleep seconds for up to wait seconds while a host is
+    neither found nor settled; with the number of questions asked."""
+    deadline = clock() + wait
+    attempts = 0
+    while True:
+        answer = summary(ask())
+        attempts += 1
+        left = deadline - clock()
+        if left <= 0 or all(h.get('found') or h.get('settled') for h in answer['hosts'].values()):
+            answer['attempts'] = attempts
+            return answer
+        pause(min(sleep, left))

@@ -43,10 +43,21 @@ options:
     type: int
   refresh:
     description:
-      - Run an index pass first, with the collector's own settings (its root, NFS directories and tag map), so a dump
-        that arrived a moment ago is answered for. Not in check mode.
+      - Run an index pass first (before every question, with O(wait)), with the collector's own settings (its root, NFS
+        directories and tag map), so a dump that arrived a moment ago is answered for. Not in check mode.
     type: bool
     default: false
+  wait:
+    description:
+      - Seconds to keep asking, every O(sleep) seconds, while a host has neither a dump that answers nor a settled one
+        (no dump yet, or one still being received). V(0) asks once. Not in check mode.
+      - The module never fails for a dump that is missing or bad; RV(found) and the hosts' C(why) say so.
+    type: int
+    default: 0
+  sleep:
+    description: Seconds between two questions while waiting (O(wait)).
+    type: int
+    default: 10
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - fleet.kdump.collector
@@ -68,17 +79,15 @@ seealso:
 
 EXAMPLES = r"""
 ---
-- name: Wait until the collector indexed the dump of the sysrq crash of this host
+- name: Wait up to 5 minutes for the collector's verdict on the dump of the sysrq crash of this host
   fleet.kdump.collector_query:
     hosts: ["{{ inventory_hostname }}"]
     since: "{{ crash_started }}"
     expect: sysrq
     refresh: true
+    wait: 300
   delegate_to: "{{ groups['kdump_collector'] | first }}"
   register: kdump_dump
-  until: kdump_dump.found or kdump_dump.settled
-  retries: 30
-  delay: 10
 
 - name: Fail with the collector's reason when it did not arrive
   ansible.builtin.assert:
@@ -143,11 +152,16 @@ indexed:
   returned: always
   type: dict
   sample: {new: 1, updated: 0, unchanged: 4, missing: 0, errors: 0}
+attempts:
+  description: How many times the collector was asked.
+  returned: always
+  type: int
+  sample: 1
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.fleet.kdump.plugins.module_utils._collector import DEFAULT_CONFIG, Collector, status_args, summary
+from ansible_collections.fleet.kdump.plugins.module_utils._collector import DEFAULT_CONFIG, Collector, status_args, until_settled
 
 
 def main():
@@ -158,6 +172,8 @@ def main():
             expect=dict(type='str'),
             last=dict(type='int'),
             refresh=dict(type='bool', default=False),
+            wait=dict(type='int', default=0),
+            sleep=dict(type='int', default=10),
             config=dict(type='path', default=DEFAULT_CONFIG),
             root=dict(type='path', default='/'),
         ),
@@ -166,6 +182,8 @@ def main():
     params = module.params
     if not params['hosts'] or not all(params['hosts']):
         module.fail_json(msg='hosts must name at least one host, and no empty name; got %r' % (params['hosts'],))
+    if params['wait'] < 0 or params['sleep'] < 1:
+        module.fail_json(msg='wait must be 0 or more and sleep at least 1 second; got wait=%d, sleep=%d' % (params['wait'], params['sleep']))
     collector = Collector.from_config(module, params['root'], params['config'])
     args = status_args(params)
     if params['last'] is not None:
@@ -174,7 +192,8 @@ def main():
         args += ['--host', host]
     if params['refresh'] and not module.check_mode:
         args.append('--index')
-    module.exit_json(changed=False, **summary(collector.run('crash-status', *args)))
+    wait = 0 if module.check_mode else params['wait']
+    module.exit_json(changed=False, **until_settled(lambda: collector.run('crash-status', *args), wait, params['sleep']))
 
 
 if __name__ == '__main__':

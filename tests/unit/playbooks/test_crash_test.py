@@ -15,6 +15,8 @@ import pytest
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.fleet.kdump.tests.unit import collector_tree as tree
+
 from playbook_helpers import FIXTURES, PLAYBOOKS, ROOT, check_task, iter_tasks, load_yaml, render, task_action
 
 ROLE = os.path.join(ROOT, 'roles', 'crash_test')
@@ -256,3 +258,70 @@ def test_local_branch_for_real(tmp_path, dump, why):
     else:
         assert result.returncode != 0 and why in result.stdout and 'Check that the host kept a complete dump' in result.stdout
         assert not out.exists()
+
+
+REMOTE_PLAY = """
+- name: The collector branch of the crash test, against a collector laid out under a temporary root
+  hosts: all
+  gather_facts: false
+  module_defaults:
+    fleet.kdump.collector_query:
+      root: {root}
+  vars:
+    kdump_crash_test_collector: web1
+    kdump_crash_test_dump_retries: 2
+    kdump_crash_test_dump_interval: 1
+    __crash_test_start:
+      stdout: "2026-11-26T12:16:41Z"
+  tasks:
+    - name: Ask the collector for the dump
+      block:
+        - name: Ask the collector for the dump
+          ansible.builtin.include_role:
+            name: fleet.kdump.crash_test
+            tasks_from: find_remote
+
+        - name: Keep what the role kept
+          ansible.builtin.copy:
+            content: "{{{{ __crash_test_dump | to_json }}}}"
+            dest: {out}
+            mode: "0644"
+      always:
+        - name: Keep the collector's answer
+          ansible.builtin.copy:
+            content: "{{{{ __crash_test_query | to_json }}}}"
+            dest: {out}.query
+            mode: "0644"
+"""
+
+
+@pytest.mark.parametrize('dump, why, attempts', [
+    (tree.FLAT, None, 1),
+    (tree.CUT, "web1: dump 1 of 2026-11-26T12:16:00Z is incomplete: dump.202611261216 ends without makedumpfile's end marker", 1),
+    (None, 'web1: no dump of web1 indexed since 2026-11-26T12:16:00Z', 3),  # asked at 0, 1 and 2 s
+])
+def test_collector_branch_for_real(tmp_path, dump, why, attempts):
+    """find_remote.yml against the real program behind a collector's configuration file: the collector indexes and
+    answers; a settled answer stops the wait at once, only "nothing yet" is asked again."""
+    root = str(tmp_path / 'collector')
+    dumps = tree.collector(root)
+    os.makedirs(os.path.join(dumps, 'web1'))
+    if dump is not None:
+        tree.dump_dir(os.path.join(dumps, 'web1', 'web1-' + tree.STAMP), dump=dump)
+    out = tmp_path / 'dump.json'
+    play = tmp_path / 'play.yml'
+    play.write_text(REMOTE_PLAY.format(root=root, out=out))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.venv', 'collections'), ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+    bindir = os.path.dirname(sys.executable)
+    result = subprocess.run([os.path.join(bindir, 'ansible-playbook'), '-i', 'web1,', '-c', 'local', str(play)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300, check=False)
+    if why is None:
+        assert result.returncode == 0, result.stdout + result.stderr
+        kept = json.loads(out.read_text())
+        assert (kept['id'], kept['state'], kept['title']) == (1, 'complete', 'kernel panic: sysrq triggered crash')
+    else:
+        assert result.returncode != 0 and 'TASK [fleet.kdump.crash_test : Check that the collector holds' in result.stdout
+        assert why in result.stdout, result.stdout
+        assert not out.exists()
+    answer = json.loads((tmp_path / 'dump.json.query').read_text())
+    assert (answer['attempts'], answer['failed'], answer['changed']) == (attempts, False, False)

@@ -7,55 +7,26 @@ program of this checkout behind a launcher, as the collector role installs it.""
 from __future__ import annotations
 
 import io
-import json
 import os
-import sys
 import zipfile
 
 import pytest
 
 from ansible_collections.fleet.kdump.plugins.action.local_dump_query import package_archive
+from ansible_collections.fleet.kdump.plugins.module_utils._collector import until_settled
 from ansible_collections.fleet.kdump.plugins.modules import collector_query, collector_record, local_dump_query
+from ansible_collections.fleet.kdump.tests.unit import collector_tree as tree
+from ansible_collections.fleet.kdump.tests.unit.collector_tree import CUT, PACKAGE, STAMP, dump_dir, write
 from ansible_collections.fleet.kdump.tests.unit.module_runner import run_module
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-FILES = os.path.normpath(os.path.join(HERE, '..', '..', '..', '..', 'roles', 'collector', 'files'))
-PACKAGE = os.path.join(FILES, 'kdump_collector')
-FIXTURES = os.path.normpath(os.path.join(HERE, '..', '..', 'collector', 'fixtures'))
-STAMP = '202611261216'
-# makedumpfile -F: header, no data, and the end marker only a finished makedumpfile writes.
-FLAT = b'makedumpfile\0\0\0\0' + b'\0\0\0\0\0\0\0\x01' * 2 + b'\0' * 4064 + b'\xff' * 16
-CUT = FLAT[:-16]
-
-
-def sysrq_dmesg():
-    with open(os.path.join(FIXTURES, 'dmesg-sysrq-6.1.txt'), encoding='utf-8') as handle:
-        return handle.read()
-
-
-def write(path, data, mode=0o644):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, 'wb' if isinstance(data, bytes) else 'w') as handle:
-        handle.write(data)
-    os.chmod(path, mode)
-
-
-def dump_dir(base, stamp, dump=FLAT, dmesg=True):
-    write(os.path.join(base, 'dump.' + stamp), dump)
-    if dmesg:
-        write(os.path.join(base, 'dmesg.' + stamp), sysrq_dmesg())
 
 
 @pytest.fixture
 def collector(tmp_path):
-    """A collector under tmp_path as the role lays it out: configuration file, launcher, dump root, an index."""
+    """A collector under tmp_path as the role lays it out, with a complete dump of web1 and one of web2 cut short."""
     root = str(tmp_path)
-    dumps = os.path.join(root, 'var/lib/kdump-collector/dumps')
-    dump_dir(os.path.join(dumps, 'web1', 'web1-' + STAMP), STAMP)
-    dump_dir(os.path.join(dumps, 'web2', 'web2-' + STAMP), STAMP, dump=CUT)
-    write(os.path.join(root, 'usr/local/bin/kdump-collector'), '#!/bin/sh\nexec %s -I %s "$@"\n' % (sys.executable, PACKAGE), 0o755)
-    write(os.path.join(root, 'etc/fleet-kdump/collector.json'), json.dumps({
-        'program': '/usr/local/bin/kdump-collector', 'root': dumps, 'db': os.path.join(root, 'var/lib/kdump-collector/index.sqlite')}))
+    dumps = tree.collector(root)
+    tree.dump_dir(os.path.join(dumps, 'web1', 'web1-' + STAMP))
+    tree.dump_dir(os.path.join(dumps, 'web2', 'web2-' + STAMP), dump=CUT)
     return root, dumps
 
 
@@ -167,3 +138,31 @@ def test_query_last_is_the_latest_dump(capsys, collector):
     result = query(capsys, root, hosts=['web1'], last=1, refresh=True)
     web1 = result['hosts']['web1']
     assert (web1['found'], web1['settled'], [d['stamp'] for d in web1['dumps']]) == (False, True, ['202611271200'])
+
+
+def host_answer(found=False, settled=False):
+    return {'hosts': {'web1': {'found': found, 'settled': settled, 'why': '-'}}}
+
+
+@pytest.mark.parametrize('answers, wait, asked, slept', [
+    ([host_answer(found=True, settled=True)], 300, 1, []),               # found at once
+    ([host_answer(settled=True)], 300, 1, []),                          # settled (a bad dump): no use waiting
+    ([host_answer(), host_answer(), host_answer(True, True)], 300, 3, [10, 10]),
+    ([host_answer()] * 10, 25, 4, [10, 10, 5]),                          # the last pause ends at the deadline
+    ([host_answer()], 0, 1, []),                                        # wait 0: one question
+])
+def test_until_settled(answers, wait, asked, slept):
+    clock, pauses, queue = [0.0], [], list(answers)
+
+    def pause(seconds):
+        pauses.append(seconds)
+        clock[0] += seconds
+
+    result = until_settled(lambda: queue.pop(0), wait, 10, clock=lambda: clock[0], pause=pause)
+    assert (result['attempts'], pauses) == (asked, slept)
+
+
+def test_query_wait_and_sleep_checked(capsys, collector):
+    result = query(capsys, collector[0], wait=-1)
+    assert result['exit_code'] == 1 and result['msg'] == 'wait must be 0 or more and sleep at least 1 second; got wait=-1, sleep=10'
+    assert query(capsys, collector[0], sleep=0)['exit_code'] == 1
