@@ -20,13 +20,14 @@ STAMP = '202611261216'
 PYTHON = os.environ.get('KDUMP_COLLECTOR_PYTHON', sys.executable)
 
 
-def run(*args, env=None, stdin=None, input_bytes=None, timeout=120):
-    """Run kdump-collector with the test's Python; return CompletedProcess (bytes)."""
+def run(*args, env=None, stdin=None, input_bytes=None, timeout=120, cwd=None):
+    """Run kdump-collector with the test's Python (arguments as text, or bytes as they are); return CompletedProcess."""
     full_env = dict(os.environ)
     full_env.pop('SSH_ORIGINAL_COMMAND', None)
     full_env.update(env or {})
-    return subprocess.run([PYTHON, PROG] + [str(a) for a in args], env=full_env, stdin=stdin,
-                          input=input_bytes, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, check=False)
+    return subprocess.run([PYTHON, PROG] + [a if isinstance(a, bytes) else str(a) for a in args], env=full_env,
+                          stdin=stdin, input=input_bytes, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                          check=False, cwd=cwd)
 
 
 def receive(root, command, host='h1', tags=('t1',), extra=(), **kwargs):

@@ -9,3 +9,5 @@ collector role installs does exactly that) or, from a checkout, `python3 roles/c
 
 PROG = 'kdump-collector'
 __version__ = '0.2.0'
+# SQLite integers (ids, sizes, times) and dd's count= are signed 64-bit.
+INT64_MAX = 2 ** 63 - 1

@@ -12,16 +12,30 @@ import os
 import re
 import sys
 
-from kdump_collector import PROG, __version__, account, config
+from kdump_collector import INT64_MAX, PROG, __version__, account, config
 from kdump_collector.config import DEFAULT_PATH as DEFAULT_CONFIG
 from kdump_collector.crashkinds import KINDS
+from kdump_collector.textout import safe
+
+
+# Leading and trailing blanks are stripped first: `\s*` on both sides of optional parts would backtrack quadratically.
+SIZE_RE = re.compile(r'([0-9]{1,19}) *([KMGTP]?)(?:i?B)?\Z', re.I)
 
 
 def size_arg(value):
-    match = re.match(r'\s*(\d+)\s*([KMGTP]?)i?B?\s*\Z', value, re.I)
-    if not match:
-        raise argparse.ArgumentTypeError('not a size: %r (bytes, or with K/M/G/T/P suffix)' % value)
-    return int(match.group(1)) * 1024 ** ' KMGTP'.index(match.group(2).upper() or ' ')
+    match = SIZE_RE.match(value.strip())
+    size = int(match.group(1)) * 1024 ** ' KMGTP'.index(match.group(2).upper() or ' ') if match else -1
+    if not 0 <= size <= INT64_MAX:
+        raise argparse.ArgumentTypeError('not a size: %r (bytes, or with K/M/G/T/P suffix, at most 8E)' % value)
+    return size
+
+
+def count_arg(value):
+    """A positive integer as SQLite stores it: dump ids, counts."""
+    number = int(value) if re.match(r'[0-9]{1,19}\Z', value) else 0
+    if not 1 <= number <= INT64_MAX:
+        raise argparse.ArgumentTypeError('not a number from 1 to %d: %r' % (INT64_MAX, value))
+    return number
 
 
 RECEIVE_EPILOG = """\
@@ -39,8 +53,15 @@ Everything else is refused (exit 1, one line on stderr). Every request is logged
 CONFIG_HELP = 'configuration file (default: %s; explicit options override it)' % DEFAULT_CONFIG
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (its subcommand parsers are of the same class)."""
+
+    def error(self, message):
+        self.exit(2, '%s: error: %s (see %s --help)\n' % (self.prog, safe(message), self.prog))
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog=PROG, description='Receive, index and report kdump-tools crash dumps.')
+    parser = Parser(prog=PROG, description='Receive, index and report kdump-tools crash dumps.')
     parser.add_argument('--version', action='version', version='%(prog)s ' + __version__)
     parser.add_argument('--config', help=CONFIG_HELP)
     sub = parser.add_subparsers(dest='command', metavar='COMMAND')
@@ -92,7 +113,7 @@ def build_parser():
 
     shw = add('show', 'query:cmd_show', 'show one indexed dump')
     db_arg(shw)
-    shw.add_argument('id', type=int, help='dump id (from list)')
+    shw.add_argument('id', type=count_arg, help='dump id (from list)')
     shw.add_argument('--json', action='store_true', help='JSON output')
 
     sts = add('stats', 'query:cmd_stats', 'counts by crash signature (title), host and kernel with first/last seen')
@@ -105,7 +126,7 @@ def build_parser():
     cst.add_argument('--host', action='append', required=True, help='host to answer for (repeatable)')
     cst.add_argument('--since', help='only dumps at or after this ISO 8601 time (UTC when no zone)')
     cst.add_argument('--expect', help='crash-test kind the dump must show (%s)' % ', '.join(sorted(KINDS)))
-    cst.add_argument('--last', type=int, help='only the newest N dumps of each host (the verdict is on those)')
+    cst.add_argument('--last', type=count_arg, help='only the newest N dumps of each host (the verdict is on those)')
     cst.add_argument('--index', action='store_true', help='run an index pass first')
     index_args(cst, required=False)
     cst.add_argument('--json', action='store_true', help='JSON output (the only output; accepted for symmetry)')
@@ -131,7 +152,7 @@ def build_parser():
     db_arg(prn)
     setting(prn, '--root', 'root', 'collector root; nothing outside it is touched', required=True)
     setting(prn, '--keep-per-signature', 'prune.keep_per_signature',
-            'keep the newest N dumps of each signature (and its newest complete one)', type=int)
+            'keep the newest N dumps of each signature of each host (and its newest complete one)', type=count_arg)
     setting(prn, '--max-total-bytes', 'prune.max_total_bytes', 'prune oldest until the prunable dumps total at most this', type=size_arg)
     setting(prn, '--min-free-bytes', 'prune.min_free_bytes', 'prune oldest until ROOT has this much free space', type=size_arg)
     prn.add_argument('--dry-run', action='store_true', help='print what would be pruned, change nothing')
@@ -142,7 +163,7 @@ def build_parser():
     rec.add_argument('--outcome', required=True, choices=('ok', 'failed'), help='crash test result')
     rec.add_argument('--kernel', help='kernel release of the host')
     rec.add_argument('--config-hash', help='hash of the kdump configuration tested')
-    rec.add_argument('--dump-id', type=int, help='id of the dump the test produced')
+    rec.add_argument('--dump-id', type=count_arg, help='id of the dump the test produced')
     rec.add_argument('--detail', help='free text')
     rec.add_argument('--json', action='store_true', help='print the recorded row as JSON (default: its id)')
 
@@ -160,19 +181,31 @@ def apply_settings(args):
     try:
         settings = config.load(args.config)
     except config.ConfigError as exc:
-        return 'configuration: %s' % exc
+        return 'configuration: %s' % safe(exc)
     where = args.config or config.DEFAULT_PATH
     for dest, (key, required) in args.settings.items():
         if getattr(args, dest) is None:
             setattr(args, dest, settings.get(key))
         if required and getattr(args, dest) is None:
-            return '%s: --%s not given, and no %s in %s' % (args.command, dest.replace('_', '-'), key, where)
+            return '%s: --%s not given, and no %s in %s' % (args.command, dest.replace('_', '-'), key, safe(where))
     if args.as_account:
         account.become(settings.get('account'))
     return None
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    # Non-UTF-8 bytes in arguments come as lone surrogates, which neither SQLite nor the terminal takes.
+    for arg in argv:
+        try:
+            arg.encode('utf-8')
+        except UnicodeEncodeError:
+            sys.stderr.write('%s: error: argument %s is not valid UTF-8\n' % (PROG, safe(arg)))
+            return 2
+    for stream in (sys.stdout, sys.stderr):
+        # Whatever the locale's encoding, text it cannot write is escaped instead of failing.
+        if hasattr(stream, 'reconfigure'):
+            stream.reconfigure(errors='backslashreplace')
     args = build_parser().parse_args(argv)
     error = apply_settings(args)
     if error:
@@ -184,10 +217,19 @@ def main(argv=None):
         return func(args)
     except BrokenPipeError:
         return 0
+    except SystemExit as exc:
+        if not isinstance(exc.code, str):
+            raise
+        sys.stderr.write(safe(exc.code) + '\n')
+        return 1
+    except OSError as exc:
+        # A path given on the command line that is missing, not a directory, not writable...
+        sys.stderr.write('%s: %s\n' % (PROG, safe(exc)))
+        return 1
     except Exception as exc:  # pylint: disable=broad-exception-caught
         # sqlite3 is loaded only by the subcommands that use the index.
         sqlite3 = sys.modules.get('sqlite3')
         if sqlite3 is None or not isinstance(exc, sqlite3.Error):
             raise
-        sys.stderr.write('%s: database error: %s\n' % (PROG, exc))
+        sys.stderr.write('%s: database error: %s\n' % (PROG, safe(exc)))
         return 2

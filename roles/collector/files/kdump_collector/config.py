@@ -10,12 +10,12 @@ import json
 import os
 import stat
 
+from kdump_collector import INT64_MAX
 from kdump_collector.fsutil import O_CLOEXEC
 from kdump_collector.names import NAME_RE
 
 DEFAULT_PATH = '/etc/fleet-kdump/collector.json'
 MAX_BYTES = 64 * 1024
-MAX_INT = 2 ** 63 - 1
 
 # key -> (kind, description). kind: path, paths, name, bytes (integer >= 0 or null), count (integer >= 1 or null),
 # or a dict of such keys. The man page lists these, so they are described here and nowhere else.
@@ -52,7 +52,7 @@ def _check(key, kind, value):
         return None
     if kind in ('bytes', 'count'):
         low = 1 if kind == 'count' else 0
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_INT:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= INT64_MAX:
             raise ConfigError('%s must be an integer from %d to 2**63-1 or null, got %r' % (key, low, value))
         return value
     if kind == 'name':

@@ -10,7 +10,7 @@ import lzma
 import os
 import zlib
 
-from kdump_collector.fsutil import O_CLOEXEC
+from kdump_collector.fsutil import open_regular
 
 WRAPPERS = ((b'\x1f\x8b', 'gzip'), (b'BZh', 'bzip2'), (b'\xfd7zXZ\x00', 'xz'), (b'\x04\x22\x4d\x18', 'lz4'))
 # makedumpfile -F ends a finished flattened stream with a data header {offset, size} of -1, -1 (END_FLAG_FLAT_HEADER).
@@ -44,7 +44,7 @@ def unwrap_head(kind, head):
 
 
 def dump_format(dir_fd, name):
-    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC, dir_fd=dir_fd)
+    fd = open_regular(dir_fd, name)
     try:
         head = os.pread(fd, 64 * 1024, 0)
     finally:
@@ -63,7 +63,7 @@ def dump_format(dir_fd, name):
 
 def flat_end_present(dir_fd, name):
     """Whether a plain flattened dump ends with makedumpfile's end marker (reads its last 16 bytes only)."""
-    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC, dir_fd=dir_fd)
+    fd = open_regular(dir_fd, name)
     try:
         size = os.fstat(fd).st_size
         return size >= len(FLAT_END) and os.pread(fd, len(FLAT_END), size - len(FLAT_END)) == FLAT_END

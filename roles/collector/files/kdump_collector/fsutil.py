@@ -1,12 +1,14 @@
 # Copyright (c) 2026, fleet.kdump contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""File system primitives that never follow a symlink, and the refusal every request and pass can raise."""
+"""File system primitives: every walk and every write goes from a directory descriptor, never follows a symlink and
+never blocks on a file that is not a regular one (a FIFO, a device); and the refusal every request and pass can raise."""
 
 from __future__ import annotations
 
 import errno
 import os
+import secrets
 import stat
 
 O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
@@ -22,6 +24,11 @@ class Refused(Exception):
 
 class Missing(Refused):
     """Refused because a directory the request needs does not exist (yet)."""
+
+
+def open_root(path):
+    """Open a directory the operator named (its path is configuration, so links in it are followed)."""
+    return os.open(path, os.O_RDONLY | os.O_DIRECTORY | O_CLOEXEC)
 
 
 def open_dir(parent_fd, name, create=False):
@@ -41,6 +48,35 @@ def open_dir(parent_fd, name, create=False):
         raise
 
 
+def open_below(root_fd, names):
+    """Open the directory root_fd/names[0]/names[1]/..., one plain directory at a time (never through a symlink)."""
+    fd = root_fd
+    try:
+        for name in names:
+            if name in ('', '.', '..') or '/' in name or '\0' in name:
+                raise Refused('%r is not a directory name' % name)
+            parent, fd = fd, open_dir(fd, name)
+            if parent != root_fd:
+                os.close(parent)
+    except BaseException:
+        if fd != root_fd:
+            os.close(fd)
+        raise
+    return os.dup(fd) if fd == root_fd else fd
+
+
+def open_regular(dir_fd, name, flags=os.O_RDONLY, mode=DONE_MODE, follow=False):
+    """Open name below dir_fd as a regular file: never through a symlink (unless follow: a file the operator named),
+    never waiting on a FIFO (O_NONBLOCK: a FIFO without a peer fails at once, with one it is refused here), never a
+    device or a directory."""
+    flags |= os.O_NONBLOCK | O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
+    fd = os.open(name, flags, mode, dir_fd=dir_fd)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise Refused('%s is not a regular file' % name)
+    return fd
+
+
 def lstat_at(dir_fd, name):
     try:
         return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
@@ -48,33 +84,43 @@ def lstat_at(dir_fd, name):
         return None
 
 
-def atomic_write(path, data, mode=0o644):
-    """Write data (str) to path through a temporary file and rename, so readers never see half a file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, '.%s.%d.tmp' % (os.path.basename(path), os.getpid()))
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | O_CLOEXEC, mode)
+def write_atomic_at(dir_fd, name, data, mode=0o644):
+    """Replace name below dir_fd by data (bytes) through a new temporary file and a rename, so readers never see half
+    a file; the temporary name is unpredictable and created exclusively, so nothing planted there is ever opened."""
+    tmp = '.%s.%s.tmp' % (name, secrets.token_hex(6))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC, mode, dir_fd=dir_fd)
     try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        try:
+            os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         try:
-            os.unlink(tmp)
+            os.unlink(tmp, dir_fd=dir_fd)
         except OSError:
             pass
         raise
 
 
+def atomic_write(path, data, mode=0o644):
+    """Write data (str) to the operator-named path atomically (see write_atomic_at)."""
+    dir_fd = open_root(os.path.dirname(os.path.abspath(path)))
+    try:
+        write_atomic_at(dir_fd, os.path.basename(path), data.encode('utf-8'), mode)
+    finally:
+        os.close(dir_fd)
+
+
 def read_bounded(dir_fd, name, size, head, tail):
     """The first head and last tail bytes of a regular file of size bytes (never through a symlink, never
     blocking on a FIFO), joined by a newline; and whether the middle was skipped."""
-    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC, dir_fd=dir_fd)
+    fd = open_regular(dir_fd, name)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ValueError('%s is not a regular file' % name)
         if size <= head + tail:
             return os.pread(fd, size, 0), False
         return os.pread(fd, head, 0) + b'\n' + os.pread(fd, tail, size - tail), True

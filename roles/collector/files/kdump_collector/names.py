@@ -10,8 +10,9 @@ import re
 
 MIB = 1024 * 1024
 NAME_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,252}\Z')
-STAMP_RE = re.compile(r'\d{12}\Z')
-ENTRY_RE = re.compile(r'(?P<tag>[A-Za-z0-9][A-Za-z0-9._-]*)-(?P<stamp>\d{12})\Z')
+# [0-9], not \d: \d also matches other scripts' digits, which int() reads but no stamp holds.
+STAMP_RE = re.compile(r'[0-9]{12}\Z')
+ENTRY_RE = re.compile(r'(?P<tag>[A-Za-z0-9][A-Za-z0-9._-]*)-(?P<stamp>[0-9]{12})\Z')
 # The host role's connectivity check sends kdump-tools' first command with this stamp: mkdir only,
 # never a dump, never indexed.
 PROBE_STAMP = '000000000000'
@@ -22,6 +23,10 @@ TRUNC_SUFFIX = '.truncated'
 PRUNED_MARKER = '.pruned'
 # In ROOT/.log: raised by receive after every request, lowered by index as it starts (the path unit's PathExists=).
 INDEX_PENDING = 'index-pending'
+# kdump-tools stamps a dump with the crashed host's local time (UTC-12 to UTC+14) and its clock may drift: a stamp
+# further ahead of the collector's UTC clock than this is no real time, only a claim to look newer than other dumps.
+MAX_STAMP_AHEAD = datetime.timedelta(days=1)
+TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 
 
 def utcnow():
@@ -29,7 +34,13 @@ def utcnow():
 
 
 def now_text():
-    return utcnow().strftime('%Y-%m-%dT%H:%M:%SZ')
+    return utcnow().strftime(TIME_FORMAT)
+
+
+def later_text(text, delta):
+    """The ISO 8601 UTC time (as now_text writes it) delta after text."""
+    when = datetime.datetime.strptime(text, TIME_FORMAT) + delta
+    return '%04d-%02d-%02dT%02d:%02d:%02dZ' % (when.year, when.month, when.day, when.hour, when.minute, when.second)
 
 
 def stamp_time(stamp):
@@ -41,6 +52,11 @@ def stamp_time(stamp):
     except ValueError:
         return None
     return '%s-%s-%sT%s:%s:00Z' % (stamp[:4], stamp[4:6], stamp[6:8], stamp[8:10], stamp[10:])
+
+
+def stamp_ahead(stamp):
+    """Whether a stamp lies more than MAX_STAMP_AHEAD after the collector's clock."""
+    return stamp_time(stamp) > later_text(now_text(), MAX_STAMP_AHEAD)
 
 
 def final_names(stamp):

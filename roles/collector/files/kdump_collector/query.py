@@ -11,18 +11,22 @@ import sys
 
 from kdump_collector import PROG, known
 from kdump_collector.store import open_db, row_dict
-from kdump_collector.textout import cell, plain, print_table
+from kdump_collector.textout import cell, print_table, safe
 
 
 def parse_since(value, option='--since'):
     text = value.strip().replace('Z', '+00:00').replace('z', '+00:00')
     try:
         when = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        raise SystemExit('%s: %s %r is not ISO 8601 (e.g. 2026-11-26 or 2026-11-26T12:00:00Z)' % (PROG, option, value)) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.timezone.utc)
-    return when.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        when = when.astimezone(datetime.timezone.utc)
+    except (ValueError, OverflowError):
+        # OverflowError: a time in zone UTC+1 on 0001-01-01 lies before the first time datetime holds in UTC.
+        raise SystemExit('%s: %s %r is not an ISO 8601 time between the years 1 and 9999 '
+                         '(e.g. 2026-11-26 or 2026-11-26T12:00:00Z)' % (PROG, option, value)) from None
+    # Four-digit years, so the text compares like the times in the index.
+    return '%04d-%02d-%02dT%02d:%02d:%02dZ' % (when.year, when.month, when.day, when.hour, when.minute, when.second)
 
 
 def select_dumps(conn, host=None, since=None, signature=None):
@@ -86,18 +90,18 @@ def cmd_show(args):
         return 0
     for key, value in data.items():
         if key == 'frames':
-            print('%-12s %s' % ('frames:', ' <- '.join(value) or '-'))
+            print('%-12s %s' % ('frames:', cell(' <- '.join(value))))
         elif key == 'known_issue':
-            print('%-12s %s' % ('known issue:', '%s %s' % (value['url'], cell(value['note'])) if value
+            print('%-12s %s' % ('known issue:', '%s %s' % (cell(value['url']), cell(value['note'])) if value
                                 else ('new' if data['title'] else '-')))
         elif key not in ('crash_tests', 'report'):
             print('%-12s %s' % (key + ':', cell(value)))
     for test in data['crash_tests']:
-        print('crash test:  #%d %s %s %s' % (test['id'], test['time'], test['outcome'], cell(test['detail'])))
+        print('crash test:  #%d %s %s %s' % (test['id'], cell(test['time']), cell(test['outcome']), cell(test['detail'])))
     if data['report']:
         print('report:')
         for line in data['report'].splitlines():
-            print('    ' + plain(line))
+            print('    ' + safe(line.expandtabs()))
     return 0
 
 
@@ -150,7 +154,7 @@ def cmd_stats(args):
     if args.json:
         print(json.dumps(stats, indent=2))
         return 0
-    states = ', '.join('%s %d' % kv for kv in sorted(stats['by_state'].items()))
+    states = safe(', '.join('%s %d' % kv for kv in sorted(stats['by_state'].items())))
     print('dumps: %d (%s); first %s, last %s' % (stats['total'], states, cell(stats['first_seen']), cell(stats['last_seen'])))
     print()
     print_table(['SIGNATURE', 'COUNT', 'HOSTS', 'KERNELS', 'FIRST', 'LAST', 'TITLE', 'ISSUE'],
@@ -164,5 +168,5 @@ def cmd_stats(args):
                      for g in stats['by_' + key]])
     if stats['crash_tests']:
         print()
-        print('crash tests: %s' % ', '.join('%s %d' % kv for kv in sorted(stats['crash_tests'].items())))
+        print('crash tests: %s' % safe(', '.join('%s %d' % kv for kv in sorted(stats['crash_tests'].items()))))
     return 0

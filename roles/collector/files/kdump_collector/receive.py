@@ -15,9 +15,11 @@ import stat
 import sys
 
 from kdump_collector import PROG
-from kdump_collector.fsutil import BUSY_MODE, DONE_MODE, O_CLOEXEC, Missing, Refused, lstat_at, open_dir
-from kdump_collector.names import (COMPRESS_EXTS, ENTRY_RE, INDEX_PENDING, MIB, NAME_RE, PROBE_STAMP, STAMP_RE,
-                                   TRUNC_SUFFIX, now_text, stamp_time)
+from kdump_collector.fsutil import (BUSY_MODE, DONE_MODE, O_CLOEXEC, Missing, Refused, lstat_at, open_dir, open_regular,
+                                    open_root)
+from kdump_collector.names import (COMPRESS_EXTS, ENTRY_RE, INDEX_PENDING, MAX_STAMP_AHEAD, MIB, NAME_RE, PROBE_STAMP,
+                                   STAMP_RE, TRUNC_SUFFIX, now_text, stamp_ahead, stamp_time)
+from kdump_collector.textout import safe
 
 COMMAND_RE = re.compile(r'[A-Za-z0-9/._+=-]+(?: [A-Za-z0-9/._+=-]+)*\Z')
 SFTP_SERVERS = (
@@ -57,28 +59,25 @@ class Receiver:
 
     # -- audit -------------------------------------------------------------------------------
     def log(self, verdict, detail):
-        line = '%s host=%s pid=%d %s %s cmd=%s\n' % (
-            now_text(), self.host, os.getpid(), verdict, detail,
-            json.dumps(self.command[:300]))
+        line = safe('%s host=%s pid=%d %s %s cmd=%s' % (
+            now_text(), self.host, os.getpid(), verdict, detail, json.dumps(self.command[:300]))) + '\n'
         try:
-            root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | O_CLOEXEC)
+            root_fd = open_root(self.root)
             try:
                 log_fd = open_dir(root_fd, '.log', create=True)
                 try:
-                    fd = os.open('receive.log', os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | O_CLOEXEC,
-                                 0o640, dir_fd=log_fd)
+                    fd = open_regular(log_fd, 'receive.log', os.O_WRONLY | os.O_APPEND | os.O_CREAT)
                     try:
-                        os.write(fd, line.encode('utf-8', 'replace'))
+                        os.write(fd, line.encode('utf-8'))
                     finally:
                         os.close(fd)
-                    os.close(os.open(INDEX_PENDING, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | O_CLOEXEC, 0o640,
-                                     dir_fd=log_fd))
+                    os.close(open_regular(log_fd, INDEX_PENDING, os.O_WRONLY | os.O_CREAT))
                 finally:
                     os.close(log_fd)
             finally:
                 os.close(root_fd)
         except (OSError, Refused):
-            sys.stderr.write(line)
+            sys.stderr.write('%s: log: %s' % (PROG, line))
 
     # -- filesystem --------------------------------------------------------------------------
     def entry_of(self, name):
@@ -86,8 +85,13 @@ class Receiver:
         for tag in self.tags:
             if name.startswith(tag + '-') and STAMP_RE.match(name[len(tag) + 1:]):
                 stamp = name[len(tag) + 1:]
-                if stamp_time(stamp) is None and stamp != PROBE_STAMP:
+                if stamp == PROBE_STAMP:
+                    return stamp
+                if stamp_time(stamp) is None:
                     raise Refused('invalid stamp in %s' % name)
+                if stamp_ahead(stamp):
+                    raise Refused('stamp %s is more than %s ahead of the collector clock (%s)' % (
+                        stamp, MAX_STAMP_AHEAD, now_text()))
                 return stamp
         if match:
             raise Refused('tag %s is not allowed for host %s' % (match.group('tag'), self.host))
@@ -96,7 +100,7 @@ class Receiver:
     def open_entry(self, entry, create):
         """Return (root_fd, host_fd, entry_fd) for root/<host>/<entry>; caller closes them."""
         try:
-            root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | O_CLOEXEC)
+            root_fd = open_root(self.root)
         except OSError as exc:
             raise Refused('collector root %s unusable: %s' % (self.root, exc.strerror)) from exc
         fds = [root_fd]
@@ -168,9 +172,7 @@ class Receiver:
 
     @staticmethod
     def mark_truncated(entry_fd, name):
-        fd = os.open(name + TRUNC_SUFFIX, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | O_CLOEXEC, DONE_MODE,
-                     dir_fd=entry_fd)
-        os.close(fd)
+        os.close(open_regular(entry_fd, name + TRUNC_SUFFIX, os.O_WRONLY | os.O_CREAT))
 
     # -- requests ----------------------------------------------------------------------------
     def run(self, command):
@@ -292,7 +294,7 @@ class Receiver:
             raise Refused('%s was truncated, it never becomes a completed dump' % src_name)
         if not st.st_mode & stat.S_IRUSR:
             raise Refused('%s is still being written or its upload failed' % src_name)
-        fd = os.open(src_name, os.O_RDONLY | os.O_NOFOLLOW | O_CLOEXEC, dir_fd=entry_fd)
+        fd = open_regular(entry_fd, src_name)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -317,10 +319,10 @@ def cmd_receive(args):
     except Refused as exc:
         if receiver is not None:
             receiver.log('REFUSE', str(exc))
-        sys.stderr.write('%s: refused: %s\n' % (PROG, exc))
+        sys.stderr.write('%s: refused: %s\n' % (PROG, safe(exc)))
         return 1
     except OSError as exc:
         if receiver is not None:
             receiver.log('ERROR', str(exc))
-        sys.stderr.write('%s: refused: %s\n' % (PROG, exc.strerror or exc))
+        sys.stderr.write('%s: refused: %s\n' % (PROG, safe(exc.strerror or exc)))
         return 1

@@ -14,11 +14,12 @@ import os
 
 from kdump_collector import PROG
 from kdump_collector.crashkinds import KINDS, crash_name
-from kdump_collector.index import analyse_path, run_index
+from kdump_collector.fsutil import open_root
+from kdump_collector.index import index_entry, run_index
 from kdump_collector.names import STAMP_RE, is_final_name, stamp_time
 from kdump_collector.query import parse_since, select_dumps
 from kdump_collector.store import open_db
-from kdump_collector.textout import plain
+from kdump_collector.textout import safe
 
 FIELDS = ('id', 'host', 'stamp', 'time', 'state', 'dump_name', 'dump_bytes', 'dump_format', 'dmesg_bytes', 'kernel',
           'reason', 'signature', 'error', 'path')
@@ -48,7 +49,7 @@ def verdict(host, rows, kind=None, since=None, where='indexed', final=False):
     settled: waiting longer cannot change the answer (final: nothing will ever arrive, as on a host that rebooted).
     why is one line, its control characters escaped: it quotes names and errors a host's files gave."""
     result = judge(host, rows, kind, since, where, final)
-    result['why'] = plain(result['why'])
+    result['why'] = safe(result['why'])
     return result
 
 
@@ -106,8 +107,6 @@ def cmd_crash_status(args):
         if not args.root:
             raise SystemExit('%s: --index needs --root (or root in the configuration file)' % PROG)
         indexed = run_index(args)
-    if args.last is not None and args.last < 1:
-        raise SystemExit('%s: --last must be at least 1' % PROG)
     conn = open_db(args.db, create=False)
     hosts = {}
     for host in args.host:
@@ -119,19 +118,22 @@ def cmd_crash_status(args):
 def local_rows(coredir, host, since):
     """kdump-tools' local dumps, <coredir>/<YYYYMMDDHHMM>/, at or after since, analysed as the index does."""
     try:
-        names = sorted(e.name for e in os.scandir(coredir) if STAMP_RE.match(e.name) and e.is_dir(follow_symlinks=False))
+        coredir_fd = open_root(coredir)
     except FileNotFoundError:
         return []
-    rows = []
-    for stamp in names:
-        time = stamp_time(stamp)
-        if time is None or (since and time < since):
-            continue
-        path = os.path.join(coredir, stamp)
-        row = analyse_path(path, stamp)
-        row.update(id=None, host=host, stamp=stamp, time=time, path=path)
-        rows.append(row)
-    return rows
+    try:
+        names = sorted(e.name for e in os.scandir(coredir_fd) if STAMP_RE.match(e.name) and e.is_dir(follow_symlinks=False))
+        rows = []
+        for stamp in names:
+            time = stamp_time(stamp)
+            if time is None or (since and time < since):
+                continue
+            row = index_entry(coredir_fd, stamp, stamp)
+            row.update(id=None, host=host, stamp=stamp, time=time, path=os.path.join(coredir, stamp))
+            rows.append(row)
+        return rows
+    finally:
+        os.close(coredir_fd)
 
 
 def cmd_local_status(args):

@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 
-from kdump_collector import PROG
+from kdump_collector import INT64_MAX, PROG
 
 STATES = ('complete', 'incomplete', 'empty', 'pruned', 'missing')
 SCHEMA = """
@@ -45,9 +46,31 @@ FINAL_STATES = ('complete', 'empty', 'pruned')
 ANALYSIS_VERSION = 2
 
 
+def int64_or_none(value):
+    return value if -INT64_MAX - 1 <= value <= INT64_MAX else None
+
+
+def check_storable(row):
+    """Raise ValueError unless SQLite takes every value of row as it is: None, a 64-bit integer, a float or UTF-8 text."""
+    for key, value in row.items():
+        if isinstance(value, int) and int64_or_none(value) is None:
+            raise ValueError('%s out of range' % key)
+        if isinstance(value, str):
+            value.encode('utf-8')
+        elif value is not None and not isinstance(value, (int, float)):
+            raise ValueError('%s is a %s' % (key, type(value).__name__))
+
+
 def open_db(path, create=True):
-    if not create and not os.path.exists(path):
-        raise SystemExit('%s: database %s does not exist (run index first)' % (PROG, path))
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if not create:
+            raise SystemExit('%s: database %s does not exist (run index first)' % (PROG, path)) from None
+    else:
+        # SQLite would wait forever reading a FIFO.
+        if not stat.S_ISREG(st.st_mode):
+            raise SystemExit('%s: database %s is not a regular file' % (PROG, path))
     conn = sqlite3.connect(path, timeout=60)
     conn.row_factory = sqlite3.Row
     conn.execute('PRAGMA busy_timeout = 60000')

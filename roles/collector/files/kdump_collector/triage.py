@@ -291,7 +291,7 @@ NORMALISE = (
     (re.compile(r'(\.\w+)(?::\d+)+'), r'\1:LINE'),
     (re.compile(r'([A-Za-z][\w.]*)\+0x[0-9a-z]+/0x[0-9a-z]+'), r'\1'),
     (re.compile(r'CPU#\d+'), 'CPU'),
-    (re.compile(r'(\W)\d+(?=\W|$)'), r'\1NUM'),
+    (re.compile(r'(\W)\d+(?=\W|\Z)'), r'\1NUM'),
     (re.compile(r'\d{7,}'), 'NUM'),
 )
 TITLE_MAX = 120

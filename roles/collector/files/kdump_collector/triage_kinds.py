@@ -368,7 +368,7 @@ WARN_FILE_RULES = (
 )
 # `WARNING: CPU: 1 PID: 2 at file.c:12 func+0x..` (__warn), `WARNING: at file.c:12 func()` (before
 # 3.x), and since 6.19 `WARNING: file.c:12 at func+0x.., CPU#1: comm/2`.
-WARN_AT_RE = re.compile(r'WARNING: (?:CPU: \d{1,5} PID: \d{1,10} at |at |\[[^\]]{0,64}\] )?(' + SRC + r')(?: |$)')
+WARN_AT_RE = re.compile(r'WARNING: (?:CPU: \d{1,5} PID: \d{1,10} at |at |\[[^\]]{0,64}\] )?(' + SRC + r')(?: |\Z)')
 WARN_NEW_RE = re.compile(r'WARNING: (' + SRC + r') at ')
 MALLOC_RE = re.compile(r' k?.?malloc')
 LOCK_SOCK_SKIP = (r'lock_sock', r'release_sock')
