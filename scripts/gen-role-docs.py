@@ -9,13 +9,15 @@ Usage: scripts/gen-role-docs.py [--check]   (--check: exit 1 when the file is ou
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
 import sys
 
 import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import generated_file  # noqa: E402  pylint: disable=wrong-import-position
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 OUTPUT = os.path.join(ROOT, 'docs', 'role-variables.md')
@@ -86,20 +88,7 @@ def render():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--check', action='store_true', help='exit 1 when docs/role-variables.md is out of date')
-    args = parser.parse_args(argv)
-    text = render()
-    current = open(OUTPUT, encoding='utf-8').read() if os.path.exists(OUTPUT) else None
-    if args.check:
-        if current != text:
-            sys.stderr.write('docs/role-variables.md is out of date: run scripts/gen-role-docs.py\n')
-            return 1
-        return 0
-    if current != text:
-        with open(OUTPUT, 'w', encoding='utf-8') as handle:
-            handle.write(text)
-    return 0
+    return generated_file.main('gen-role-docs.py', OUTPUT, render, argv)
 
 
 if __name__ == '__main__':

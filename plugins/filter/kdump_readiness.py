@@ -16,7 +16,9 @@ description:
   - "Each host gets one state, decided in this order: V(unreachable); V(error) (no crashkernel facts); V(disabled)
     (C(kdump_state) is V(disabled)); V(reboot pending) (the boot configuration reserves something else than the running
     kernel); V(not ready) (with the reason from M(fleet.kdump.crashkernel_facts)); V(policy drift) (a live or next-boot value
-    of the panic policy differs from the one the P(fleet.kdump.kdump#role) role set, C(panic_policy.drift)); V(never crash-tested);
+    of the panic policy differs from the one the P(fleet.kdump.kdump#role) role set, C(panic_policy.drift)); V(not ready)
+    again when the host's latest dump on the collector, not older than its last crash test, is incomplete or empty;
+    V(never crash-tested);
     V(crash test failed); V(untested since change) (the kernel release or the kdump configuration hash differs from
     those of the last crash test); V(ready)."
   - The text table and the HTML page (self-contained, inline CSS and SVG, no external assets) are rendered here and
@@ -28,8 +30,9 @@ options:
       - "One dict per host with the keys C(host) (inventory name, required), C(reachable) (bool, default V(true)),
         C(facts) (the C(ansible_facts.crashkernel) dict of M(fleet.kdump.crashkernel_facts)), C(crash_test) (the content
         of the host's C(kdump_crash_test.fact) with C(time), C(outcome), C(kernel_release), C(config_hash), C(dump_bytes)
-        and C(detail)), C(config_hash) (the current kdump configuration hash) and C(error) (text shown when the host
-        could not be read)."
+        and C(detail)), C(config_hash) (the current kdump configuration hash), C(last_dump) (the collector's answer for
+        the host, RV(fleet.kdump.collector_query#module:hosts) with O(fleet.kdump.collector_query#module:last=1)) and
+        C(error) (text shown when the host could not be read)."
     type: list
     elements: dict
     required: true
@@ -80,7 +83,8 @@ _value:
         - One dict per host, sorted by state (worst first) then name, with the keys C(host), C(state), C(reason),
           C(kdump_state), C(reserved_bytes), C(expected_bytes), C(recommended_bytes), C(recommended_spec), C(sizing),
           C(kernel_release), C(config_hash), C(problems), C(panics_on), C(panic_timeout), C(policy_managed), C(policy_drift)
-          and C(last_test) (whose C(kind) is the crash kind of the test).
+          C(last_test) (whose C(kind) is the crash kind of the test) and C(last_dump) (C(time), C(state), C(title),
+          C(reason) of the latest dump on the collector, or V(null)).
         - C(panics_on) lists the failure classes the host's live panic policy turns into a panic (and so a dump),
           C(panic_timeout) is its C(kernel.panic), C(policy_managed) tells whether the role set the policy, C(policy_drift)
           names the sysctls that differ from it; V(null) (C(policy_drift) empty) for facts without C(panic_policy).
@@ -173,6 +177,9 @@ def classify(entry):
     if policy.get('drift'):
         return 'policy drift', drift_reason(policy)
     test = entry.get('crash_test')
+    failed = failed_dump(entry.get('last_dump'), test)
+    if failed:
+        return 'not ready', failed
     if not isinstance(test, Mapping) or not test.get('outcome'):
         return 'never crash-tested', 'no crash test recorded on this host'
     if test.get('outcome') != 'ok':
@@ -185,6 +192,24 @@ def classify(entry):
     if changed:
         return 'untested since change', 'changed since the crash test of %s: %s' % (test.get('time', '?'), ', '.join(changed))
     return 'ready', 'crash-tested %s' % test.get('time', '?')
+
+
+def latest_dump(answer):
+    """The newest dump in the collector's answer for a host (fleet.kdump.collector_query), or None."""
+    dumps = answer.get('dumps') if isinstance(answer, Mapping) else None
+    return dumps[-1] if isinstance(dumps, list) and dumps and isinstance(dumps[-1], Mapping) else None
+
+
+def failed_dump(answer, test):
+    """Why the host's latest dump on the collector shows kdump failing (settled, incomplete or empty, not older than
+    the last crash test), or None."""
+    latest = latest_dump(answer)
+    if latest is None or answer.get('found') or not answer.get('settled') or latest.get('state') not in ('incomplete', 'empty'):
+        return None
+    tested = test.get('time') if isinstance(test, Mapping) else None
+    if tested and str(latest.get('time') or '') < str(tested)[:16]:
+        return None
+    return 'its latest crash (%s) left no complete dump on the collector: %s' % (latest.get('time') or '?', answer.get('why'))
 
 
 def sizing(reserved, recommended):
@@ -202,6 +227,7 @@ def build_row(entry):
     if not isinstance(entry, Mapping) or not entry.get('host'):
         raise AnsibleFilterError('kdump_readiness: every entry must be a dict with a host key, got %r' % (entry,))
     state, reason = classify(entry)
+    latest = latest_dump(entry.get('last_dump'))
     facts = entry.get('facts') if isinstance(entry.get('facts'), Mapping) else {}
     test = entry.get('crash_test') if isinstance(entry.get('crash_test'), Mapping) else {}
     policy = panic_policy(facts)
@@ -223,6 +249,7 @@ def build_row(entry):
         'policy_managed': policy.get('managed') is not None if policy else None,
         'policy_drift': list(policy.get('drift') or []),
         'last_test': {k: test.get(k) for k in ('time', 'outcome', 'kind', 'kernel_release', 'config_hash', 'dump_bytes')} if test else None,
+        'last_dump': {k: latest.get(k) for k in ('time', 'state', 'title', 'reason')} if latest else None,
     }
 
 

@@ -209,7 +209,7 @@ def test_index_lowers_the_pending_flag_before_its_pass(tmp_path, monkeypatch):
 
     def watched_pass(*args):
         seen.append(os.path.exists(flag))
-        real_pass(*args)
+        return real_pass(*args)
 
     monkeypatch.setattr(index_module, 'index_pass', watched_pass)
     assert cli.main(['index', '--root', root, '--db', db]) == 0

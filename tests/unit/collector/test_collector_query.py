@@ -14,7 +14,8 @@ import pytest
 
 from collector_helpers import FLAT, KDUMP, fixture_text, flat, make_entry, run
 
-SUBCOMMANDS = ('receive', 'index', 'list', 'show', 'stats', 'report', 'metrics', 'prune', 'record', 'list-tests')
+SUBCOMMANDS = ('receive', 'index', 'list', 'show', 'stats', 'crash-status', 'local-status', 'report', 'metrics', 'prune', 'record',
+               'list-tests')
 LIST_KEYS = {'id', 'host', 'tag', 'stamp', 'time', 'state', 'dump_bytes', 'dump_format', 'kernel', 'reason', 'rip', 'signature',
              'title', 'kind', 'guilty_frame', 'corrupted', 'known_issue'}
 SYSRQ = 'kernel panic: sysrq triggered crash'

@@ -9,10 +9,22 @@ import os
 
 import yaml
 
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, '..', '..', '..'))
 PLAYBOOKS = os.path.join(ROOT, 'playbooks')
 FIXTURES = os.path.join(HERE, 'fixtures')
+
+
+def module_options(name):
+    """Option names of a fleet.kdump module, from its DOCUMENTATION."""
+    path = os.path.join(ROOT, 'plugins', 'modules', name + '.py')
+    with open(path, encoding='utf-8') as handle:
+        source = handle.read()
+    doc = source.split('DOCUMENTATION = r"""', 1)[1].split('"""', 1)[0]
+    return set((yaml.safe_load(doc).get('options') or {}))
 
 
 def load_yaml(*parts):
@@ -48,3 +60,21 @@ def task_action(task):
         return None, None
     assert len(actions) == 1, 'task %r has several actions: %s' % (task.get('name'), actions)
     return actions[0], task[actions[0]]
+
+
+def render(expression, variables):
+    """Template expression as a play would (strings loaded from playbooks and roles are trusted templates)."""
+    trusted = dict((k, trust_as_template(v) if isinstance(v, str) else v) for k, v in variables.items())
+    return Templar(loader=DataLoader(), variables=trusted).template(trust_as_template(expression))
+
+
+def check_task(where, task):
+    """A task is named, its action is a FQCN, and a fleet.kdump module gets only options it has."""
+    assert task.get('name'), 'unnamed task in %s' % where
+    action, args = task_action(task)
+    if action is None:
+        return
+    assert action.count('.') >= 2, '%s: %s is not a FQCN' % (where, action)
+    if action.startswith('fleet.kdump.'):
+        unknown = set(args or {}) - module_options(action.split('.')[-1])
+        assert not unknown, '%s: %s has no option %s' % (where, action, sorted(unknown))

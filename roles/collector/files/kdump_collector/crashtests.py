@@ -18,7 +18,11 @@ def cmd_record(args):
         cur = conn.execute('INSERT INTO crash_tests (time, host, outcome, kernel, config_hash, dump_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
                            (now_text(), args.host, args.outcome, args.kernel, args.config_hash,
                             args.dump_id, args.detail))
-    print(cur.lastrowid)
+    if args.json:
+        row = conn.execute('SELECT * FROM crash_tests WHERE id = ?', (cur.lastrowid,)).fetchone()
+        print(json.dumps(dict(row), indent=2, sort_keys=True))
+    else:
+        print(cur.lastrowid)
     return 0
 
 

@@ -242,7 +242,8 @@ def lower_pending_flag(root):
         os.close(root_fd)
 
 
-def cmd_index(args):
+def run_index(args):
+    """One index pass over args.root (and args.nfs_dir, with args.tag_map); returns its counts."""
     tag_map = load_tag_map(args.tag_map)
     if not os.path.isdir(args.root):
         raise SystemExit('%s: --root %s is not a directory' % (PROG, args.root))
@@ -260,7 +261,13 @@ def cmd_index(args):
     except (OSError, Refused) as exc:
         sys.stderr.write(safe('%s: warning: cannot lower the index flag (%s); run index as the dump account' % (
             PROG, exc)) + '\n')
-    index_pass(args, tag_map, nfs_dirs)
+    return index_pass(args, tag_map, nfs_dirs)
+
+
+def cmd_index(args):
+    counts = run_index(args)
+    print(safe('indexed %s: %d new, %d updated, %d unchanged, %d missing, %d with errors' % (
+        args.root, counts['new'], counts['updated'], counts['unchanged'], counts['missing'], counts['errors'])))
     return 0
 
 
@@ -356,5 +363,4 @@ def index_pass(args, tag_map, nfs_dirs):
     conn.close()
     for warning in warnings[:50]:
         sys.stderr.write(safe('%s: warning: %s' % (PROG, warning)) + '\n')
-    print(safe('indexed %s: %d new, %d updated, %d unchanged, %d missing, %d with errors' % (
-        args.root, counts['new'], counts['updated'], counts['unchanged'], counts['missing'], counts['errors'])))
+    return counts

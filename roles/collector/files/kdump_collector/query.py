@@ -29,6 +29,16 @@ def parse_since(value, option='--since'):
     return '%04d-%02d-%02dT%02d:%02d:%02dZ' % (when.year, when.month, when.day, when.hour, when.minute, when.second)
 
 
+def select_dumps(conn, host=None, since=None, signature=None):
+    """Indexed dumps, oldest first, of one host, at or after since (ISO 8601 UTC as parse_since gives), of one signature."""
+    query, params = 'SELECT * FROM dumps WHERE 1=1', []
+    for column, op, value in (('host', '=', host), ('time', '>=', since), ('signature', '=', signature)):
+        if value:
+            query += ' AND %s %s ?' % (column, op)
+            params.append(value)
+    return [row_dict(r) for r in conn.execute(query + ' ORDER BY time, id', params)]
+
+
 def first_crashes(rows):
     """signature -> its first crash (rows ordered by time): when and on which kernel a bug was first seen."""
     first = {}
@@ -44,17 +54,7 @@ def issue_text(issue):
 
 def cmd_list(args):
     conn = open_db(args.db, create=False)
-    query, params = 'SELECT * FROM dumps WHERE 1=1', []
-    if args.host:
-        query += ' AND host = ?'
-        params.append(args.host)
-    if args.since:
-        query += ' AND time >= ?'
-        params.append(parse_since(args.since))
-    if args.signature:
-        query += ' AND signature = ?'
-        params.append(args.signature)
-    rows = [row_dict(r) for r in conn.execute(query + ' ORDER BY time, id', params)]
+    rows = select_dumps(conn, args.host, parse_since(args.since) if args.since else None, args.signature)
     if args.new_since or args.new_on_kernel:
         # First seen is fleet-wide, whatever the other filters keep.
         first = first_crashes(row_dict(r) for r in conn.execute('SELECT * FROM dumps ORDER BY time, id'))

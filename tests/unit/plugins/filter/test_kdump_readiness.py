@@ -161,3 +161,30 @@ def test_size_text(value, text):
 def test_bad_input(bad):
     with pytest.raises(AnsibleFilterError, match='kdump_readiness'):
         kdump_readiness(bad)
+
+
+def answer(*dumps, found=False, settled=True, why='dump 9 of 2026-11-27T08:00:00Z is incomplete: cut short'):
+    """The collector's answer for a host (fleet.kdump.collector_query with last: 1)."""
+    return {'found': found, 'settled': settled, 'why': why, 'dumps': list(dumps)}
+
+
+@pytest.mark.parametrize('last_dump, state', [
+    (None, 'ready'),
+    (answer(), 'ready'),                                                                     # no dump on the collector
+    (answer({'time': '2026-11-26T12:00:00Z', 'state': 'complete'}, found=True), 'ready'),    # the crash test's own dump
+    (answer({'time': '2026-11-27T08:00:00Z', 'state': 'incomplete'}), 'not ready'),         # a real crash since, cut short
+    (answer({'time': '2026-11-27T08:00:00Z', 'state': 'empty'}), 'not ready'),
+    (answer({'time': '2026-11-27T08:00:00Z', 'state': 'incomplete'}, settled=False), 'ready'),  # still arriving
+    (answer({'time': '2026-11-27T08:00:00Z', 'state': 'pruned'}), 'ready'),                  # was complete
+    (answer({'time': '2026-11-25T08:00:00Z', 'state': 'incomplete'}), 'ready'),              # older than the passed test
+    ('garbage', 'ready'),
+    (answer('garbage'), 'ready'),
+])
+def test_latest_dump_on_the_collector(entries, last_dump, state):
+    entry = dict(entries[0], last_dump=last_dump)
+    row = kdump_readiness([entry])['hosts'][0]
+    assert row['state'] == state
+    if state == 'not ready':
+        assert row['reason'] == ('its latest crash (2026-11-27T08:00:00Z) left no complete dump on the collector: '
+                                 'dump 9 of 2026-11-27T08:00:00Z is incomplete: cut short')
+        assert row['last_dump']['state'] in ('incomplete', 'empty')
