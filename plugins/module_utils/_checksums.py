@@ -17,7 +17,7 @@ import hashlib
 import os
 import stat
 
-from ansible_collections.fleet.kdump.plugins.module_utils._host_state import host_path
+from ansible_collections.fleet.kdump.plugins.module_utils._host_files import OutsideRoot, real_path
 
 _CHUNK = 1 << 20
 
@@ -55,9 +55,18 @@ def sha256_of(path):
 
 
 def checksums(root, paths):
-    """{path as given: hex SHA-256 or None} for absolute host paths resolved under `root`."""
+    """{path as given: hex SHA-256 or None} for absolute host paths resolved under `root` (never outside it)."""
     bad = [path for path in paths if not isinstance(path, str) or not path.startswith('/') or '..' in path.split('/')]
     if bad:
         raise ChecksumError('checksum_paths must be absolute paths without .. components, got %s'
                             % ', '.join(repr(path) for path in bad))
-    return dict((path, sha256_of(host_path(root, path))) for path in paths)
+    return dict((path, _sha256_under(root, path)) for path in paths)
+
+
+def _sha256_under(root, path):
+    """sha256_of the file `path` resolves to under `root`, links followed only inside it; None for one leading outside."""
+    try:
+        real, exists = real_path(root, path)
+    except (OutsideRoot, OSError):
+        return None
+    return sha256_of(real) if exists else None

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-from ansible_collections.fleet.kdump.plugins.module_utils._host_state import host_path
+from ansible_collections.fleet.kdump.plugins.module_utils._host_files import host_path
 
 DEFAULT_CONFIG = '/etc/fleet-kdump/collector.json'
 MAX_CONFIG_BYTES = 64 * 1024

@@ -116,7 +116,7 @@ expect:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleet.kdump.plugins.module_utils._collector import Collector, status_args, summary
-from ansible_collections.fleet.kdump.plugins.module_utils._host_state import host_path
+from ansible_collections.fleet.kdump.plugins.module_utils._host_files import host_path
 
 
 def main():

@@ -83,7 +83,7 @@ def test_without_expect_any_complete_dump_answers(fleet):
 def test_unknown_kind_refused(fleet):
     _root, db = fleet
     result = run('crash-status', '--db', db, '--host', 'web1', '--expect', 'meteor')
-    assert result.returncode == 1 and b"unknown crash kind 'meteor' (known: sysrq)" in result.stderr
+    assert result.returncode == 1 and b"unknown crash kind 'meteor' (known: bug, hung_task, oops, softlockup, sysrq, warn)" in result.stderr
 
 
 def test_index_pass_first(tmp_path):

@@ -30,7 +30,7 @@ def test_the_role_defaults_are_accepted():
     ({'KDUMP_CMDLINE_APPEND': 'nr_cpus=1'}, 'keep systemd.unit=kdump-tools-dump.service'),
     ({'KDUMP_CMDLINE_APPEND': 'systemd.unit=kdump-tools-dump.service $(reboot)'}, 'found $ ( )'),
     ({'SSH': 'kdump@'}, 'SSH: invalid value'),
-    ({'lower': '1'}, 'lower: invalid variable name'),
+    ({'lower': '1'}, "'lower': invalid variable name"),
     ({'FTP_PASSWORD': 'two words'}, "FTP_PASSWORD: invalid value '********'"),
 ])
 def test_kdump_configs_own_messages(change, message):
