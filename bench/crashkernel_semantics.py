@@ -120,8 +120,8 @@ DISTS = {'bookworm': 'Debian 12', 'trixie': 'Debian 13'}
 def print_table(data):
     runs = data['runs']
     kernels = dict((dist, rows[0]['kernel_release']) for dist, rows in runs.items())
-    print('| command line (4 GiB guest) | what it shows | %s |' % ' | '.join('%s %s: predicted | measured' % (DISTS[dist], kernels[dist])
-                                                                          for dist in sorted(runs)))
+    columns = ' | '.join('%s %s: predicted | measured' % (DISTS[dist], kernels[dist]) for dist in sorted(runs))
+    print('| command line (4 GiB guest) | what it shows | %s |' % columns)
     print('|---|---|%s' % ('---|---|' * len(runs)))
     by_words = {}
     for dist in sorted(runs):

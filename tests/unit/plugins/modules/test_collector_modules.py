@@ -60,7 +60,8 @@ def test_query_passes_on_the_programs_refusal(capsys, collector):
     root, _dumps = collector
     result = query(capsys, root, expect='meteor', refresh=True)
     assert result['exit_code'] == 1
-    assert result['msg'] == "kdump-collector crash-status failed (rc 1): kdump-collector: unknown crash kind 'meteor' (known: bug, hung_task, oops, softlockup, sysrq, warn)"
+    assert result['msg'] == ("kdump-collector crash-status failed (rc 1): kdump-collector: unknown crash kind 'meteor' "
+                             "(known: bug, hung_task, oops, softlockup, sysrq, warn)")
 
 
 @pytest.mark.parametrize('hosts', [[], ['web1', '']])
