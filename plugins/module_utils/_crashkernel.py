@@ -19,6 +19,8 @@ from __future__ import annotations
 import collections
 import re
 
+from ansible_collections.fleet.kdump.plugins.module_utils._sizes import format_bytes
+
 PREFIX = 'crashkernel='
 SUFFIXES = ('high', 'low')
 # Linux 6.16 added crashkernel=size,cma; older kernels read such a token as an invalid plain value.
@@ -95,20 +97,12 @@ def parse_size(value):
     return size
 
 
-def format_size(size, binary=False):
+def format_size(size):
     """Format bytes the way crashkernel= is written ('128M', '1G', '1536M', '4096' when not a whole KiB).
 
-    With binary=True: '128 MiB', '2 GiB', '383.5 MiB' for messages.
+    Sizes in messages are _sizes.format_bytes' ('128 MiB').
     """
     size = int(size)
-    if binary:
-        if size < 1 << 20:
-            return '%d KiB' % (size >> 10) if size and size % 1024 == 0 else '%d bytes' % size
-        for shift, unit in ((60, 'EiB'), (50, 'PiB'), (40, 'TiB'), (30, 'GiB')):
-            if size >= 1 << shift and size % (1 << shift) == 0:
-                return '%d %s' % (size >> shift, unit)
-        mib = size / float(1 << 20)
-        return ('%d MiB' % mib) if size % (1 << 20) == 0 else ('%.1f MiB' % mib)
     if size == 0:
         return '0'
     for index in range(len(_UNITS) - 1, -1, -1):
@@ -228,7 +222,7 @@ def _parse_ranges(spec, total_mem):
         cur = tmp
         # The kernel checks the size of every entry it reaches, before testing whether the entry matches.
         if entry_size >= total_mem:
-            raise _bad(spec, 'invalid size: %s is not below the %s of RAM compared' % (format_size(entry_size), format_size(total_mem, binary=True)))
+            raise _bad(spec, 'invalid size: %s is not below the %s of RAM compared' % (format_size(entry_size), format_bytes(total_mem)))
         if start <= total_mem < end:
             size = entry_size
             break
@@ -278,7 +272,7 @@ def parse_crashkernel(spec, ram, round_ram=True, suffixes=SUFFIXES):
         raise CrashkernelError('RAM must be a positive number of bytes, got %r' % (ram,))
     result = parse_value(value, ram, round_ram, suffixes)
     if result.suffix is None and result.size >= ram:
-        raise _bad(value, 'invalid size: %s is not below %s of RAM' % (format_size(result.size), format_size(ram, binary=True)))
+        raise _bad(value, 'invalid size: %s is not below %s of RAM' % (format_size(result.size), format_bytes(ram)))
     return result
 
 

@@ -37,6 +37,7 @@ from ansible_collections.fleet.kdump.plugins.module_utils._crashkernel import (
     memparse,
     parse_value,
 )
+from ansible_collections.fleet.kdump.plugins.module_utils._sizes import format_bytes
 
 SZ_16M = 16 << 20
 SZ_4G = 4 << 30
@@ -115,7 +116,7 @@ def _choose(cmdline, ram, rules):
     if plain is not None and plain.size:
         return plain.size, plain.offset, False, None
     if plain is not None:
-        problem = 'crashkernel=%s reserves nothing on %s of RAM' % (plain_spec, format_size(ram, binary=True))
+        problem = 'crashkernel=%s reserves nothing on %s of RAM' % (plain_spec, format_bytes(ram))
     # 6.7+: crashkernel=,high only when there is no plain crashkernel= at all; x86 before: also when invalid or 0.
     if high_spec is None or (plain_spec is not None and rules.generic):
         if problem is None:
@@ -157,7 +158,7 @@ def predict(cmdline, ram, rules, ram_ranges=None):
     if not size:
         return _nothing(problem)
     if size >= ram:
-        return _nothing('invalid size: %s is not below the %s of RAM' % (format_size(size), format_size(ram, binary=True)))
+        return _nothing('invalid size: %s is not below the %s of RAM' % (format_size(size), format_bytes(ram)))
     if offset:
         fits = ram_ranges is None or _fits(size, offset, offset + size, ram_ranges)
         above = offset >= SZ_4G

@@ -92,19 +92,18 @@ def test_parse_size_rejects(value):
         parse_size(value)
 
 
-@pytest.mark.parametrize('size, text, human', [
-    (0, '0', '0 bytes'),
-    (128 * M, '128M', '128 MiB'),
-    (G, '1G', '1 GiB'),
-    (1536 * M, '1536M', '1536 MiB'),
-    (383 * M + 512 * K, '392704K', '383.5 MiB'),
-    (4096 * G, '4T', '4 TiB'),
-    (100, '100', '100 bytes'),
-    (4 * K, '4K', '4 KiB'),
+@pytest.mark.parametrize('size, text', [
+    (0, '0'),
+    (128 * M, '128M'),
+    (G, '1G'),
+    (1536 * M, '1536M'),
+    (383 * M + 512 * K, '392704K'),
+    (4096 * G, '4T'),
+    (100, '100'),
+    (4 * K, '4K'),
 ])
-def test_format_size(size, text, human):
+def test_format_size(size, text):
     assert format_size(size) == text
-    assert format_size(size, binary=True) == human
 
 
 def test_range_start_inclusive_end_exclusive():
