@@ -2,9 +2,61 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""fleet.kdump.collector_tag_map: which fleet host an NFS dump directory tag belongs to (docs in the .yml file)."""
+"""fleet.kdump.collector_tag_map: which fleet host an NFS dump directory tag belongs to."""
 
 from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: collector_tag_map
+version_added: 0.2.0
+author: fleet.kdump contributors (@fleet-kdump)
+short_description: Map the dump directory tags of NFS dumps to the fleet hosts they come from
+description:
+  - Over NFS, kdump-tools writes C(<export>/<tag>-<stamp>/), where the tag is the host name or an IPv4 address
+    (C(HOSTTAG)). The P(fleet.kdump.collector#role) role writes this map to the collector, so that
+    C(kdump-collector index --tag-map) files each dump under its inventory host.
+  - A host's tags are its C(kdump_ssh_tags) (published by the P(fleet.kdump.kdump#role) role), else its gathered
+    C(hostname), C(nodename) and IPv4 addresses; IPv6 addresses are never tags. A host with neither is not known
+    to this run.
+  - Hosts known to this run replace their old entries; entries of hosts absent from this run are kept from O(old);
+    revoked hosts lose theirs.
+  - A tag claimed by two hosts (for example a shared NAT address) is left out, so those dumps are filed under the tag
+    itself rather than under the wrong host. Tags and names the collector would refuse
+    (P(fleet.kdump.collector_name#test)) are left out too.
+options:
+  _input:
+    description: The variables of each fleet host (for example C(hostvars) entries), each with C(inventory_hostname).
+    type: list
+    elements: dict
+    required: true
+  old:
+    description: The previous map, tag to inventory name, as read back from the collector.
+    type: dict
+    default: {}
+  revoked:
+    description: Inventory names whose entries are removed.
+    type: list
+    elements: str
+    default: []
+seealso:
+  - plugin: fleet.kdump.collector_name
+    plugin_type: test
+"""
+
+EXAMPLES = r"""
+- name: Compute the tag map of the fleet
+  ansible.builtin.debug:
+    msg: >-
+      {{ groups['kdump_fleet'] | map('extract', hostvars)
+         | fleet.kdump.collector_tag_map(old={'10.0.0.9': 'retired1'}, revoked=['web9']) }}
+"""
+
+RETURN = r"""
+_value:
+  description: Tag to inventory name, sorted by tag.
+  type: dict
+  sample: {"10.0.0.5": "web1", "web1": "web1", "web1.example.com": "web1"}
+"""
 
 from collections.abc import Iterable, Mapping
 

@@ -2,9 +2,45 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""fleet.kdump.kdump_settings_problems: what fleet.kdump.kdump_config would refuse in a settings dict (docs in the .yml file)."""
+"""fleet.kdump.kdump_settings_problems: what fleet.kdump.kdump_config would refuse in a settings dict."""
 
 from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: kdump_settings_problems
+version_added: 0.2.0
+author: fleet.kdump contributors (@fleet-kdump)
+short_description: What fleet.kdump.kdump_config would refuse in a set of /etc/default/kdump-tools settings
+description:
+  - Runs the validation of M(fleet.kdump.kdump_config) (the same code) on the controller, so a play can refuse bad
+    input before it changes any host. The P(fleet.kdump.kdump#role) role checks the settings its variables resolve to
+    with it.
+  - Each message names the variable, the rejected value and the form it must have; V(FTP_PASSWORD) is masked.
+options:
+  _input:
+    description: Variables as given to the O(fleet.kdump.kdump_config#module:settings) option, C(KEY) to value (V(null) removes).
+    type: dict
+    required: true
+seealso:
+  - module: fleet.kdump.kdump_config
+"""
+
+EXAMPLES = r"""
+- name: Refuse invalid settings before changing anything
+  ansible.builtin.assert:
+    that: problems | length == 0
+    fail_msg: "{{ problems | join('; ') }}"
+  vars:
+    problems: "{{ {'KDUMP_COMPRESSION': 'zip', 'USE_KDUMP': 1} | fleet.kdump.kdump_settings_problems }}"
+"""
+
+RETURN = r"""
+_value:
+  description: One message per invalid variable; empty when M(fleet.kdump.kdump_config) accepts every value.
+  type: list
+  elements: str
+  sample: ["KDUMP_COMPRESSION: invalid value 'zip'; expected one of bzip2, gzip, lz4, xz"]
+"""
 
 from collections.abc import Mapping
 
